@@ -1,0 +1,44 @@
+# Project-wide helpers: one way to declare a library, a test, a benchmark.
+
+set(AIRSSYS_WARNINGS -Wall -Wextra -Wpedantic -Wno-unused-parameter)
+
+# airssys_add_library(<name> SOURCES ... [DEPS ...] [PRIVATE_DEPS ...])
+# Declares target airssys_<name> (alias airssys::<name>) with public headers under
+# <dir>/include and private ones beside the sources.
+function(airssys_add_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(airssys_${name} ${ARG_SOURCES})
+  add_library(airssys::${name} ALIAS airssys_${name})
+  target_include_directories(airssys_${name}
+    PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
+    PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+  target_link_libraries(airssys_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  target_compile_options(airssys_${name} PRIVATE ${AIRSSYS_WARNINGS})
+endfunction()
+
+# airssys_add_test(<name> SOURCES ... [DEPS ...] [LABELS ...])
+# A GoogleTest executable registered with ctest. Label "concurrent" marks suites that
+# .ci/run also runs under ThreadSanitizer.
+function(airssys_add_test name)
+  if(NOT AIRSSYS_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  target_compile_options(${name} PRIVATE ${AIRSSYS_WARNINGS})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  gtest_discover_tests(${name}
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+    DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# airssys_add_bench(<name> SOURCES ... [DEPS ...])
+function(airssys_add_bench name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} benchmark::benchmark)
+  target_compile_options(${name} PRIVATE ${AIRSSYS_WARNINGS})
+endfunction()

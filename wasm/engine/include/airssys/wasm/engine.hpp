@@ -1,0 +1,173 @@
+// Layer 1: WebAssembly execution. Start here to run a module.
+//
+//   Engine engine;                                   // owns the module cache
+//   auto mod  = engine.load_file("echo.wasm");       // decode + validate, cached by content hash
+//   HostFunctions host;                              // (interface, name) -> C++ callable
+//   host.define("env", "now", {{}, {ValType::i64}}, [](CallContext&, auto args, auto results) {...});
+//   auto inst = Instance::create(*mod, host, limits); // link (signature-checked) + instantiate
+//   auto r    = inst->call("add", {Value::i32(1), Value::i32(2)});
+//
+// wabt never appears in this header: the interpreter (and later an AOT tier) sits behind it.
+// Thread-safety: Engine and Module are safe to share between threads; an Instance is used by one
+// thread at a time (its actor).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <airssys/error.hpp>
+
+namespace airssys::wasm {
+
+enum class ValType : std::uint8_t { i32, i64, f32, f64, funcref, externref };
+
+/// A core WebAssembly value.
+struct Value {
+  ValType type = ValType::i32;
+  union {
+    std::uint32_t u32;
+    std::uint64_t u64;
+    float f32;
+    double f64;
+  };
+  Value() : u64(0) {}
+  static Value i32(std::uint32_t v) { Value x; x.type = ValType::i32; x.u32 = v; return x; }
+  static Value i64(std::uint64_t v) { Value x; x.type = ValType::i64; x.u64 = v; return x; }
+  static Value f32v(float v) { Value x; x.type = ValType::f32; x.f32 = v; return x; }
+  static Value f64v(double v) { Value x; x.type = ValType::f64; x.f64 = v; return x; }
+};
+
+struct FuncType {
+  std::vector<ValType> params;
+  std::vector<ValType> results;
+  friend bool operator==(const FuncType&, const FuncType&) = default;
+};
+
+/// "(i32, i32) -> i64"
+std::string to_string(const FuncType& type);
+
+struct ImportInfo {
+  std::string module;  ///< e.g. "airssys:component/messaging@0.1.0"
+  std::string name;    ///< e.g. "send"
+  enum class Kind : std::uint8_t { func, table, memory, global, tag } kind = Kind::func;
+  FuncType type;  ///< for functions
+};
+
+struct ExportInfo {
+  std::string name;
+  ImportInfo::Kind kind = ImportInfo::Kind::func;
+  FuncType type;  ///< for functions
+};
+
+struct MemoryInfo {
+  std::uint64_t initial_pages = 0;
+  std::optional<std::uint64_t> max_pages;
+};
+
+/// What inspection reports about a module.
+struct ModuleInfo {
+  std::string name;  ///< file name or caller-given label
+  std::vector<ImportInfo> imports;
+  std::vector<ExportInfo> exports;
+  std::vector<MemoryInfo> memories;
+  std::size_t size_bytes = 0;
+  std::string sha256;  ///< hex content hash; the cache key
+};
+
+/// A decoded, validated, immutable module. Instantiate it many times.
+class Module {
+ public:
+  virtual ~Module() = default;
+  virtual const ModuleInfo& info() const noexcept = 0;
+  const ExportInfo* find_export(std::string_view name) const noexcept;
+};
+
+/// Loads and caches modules by content hash.
+class Engine {
+ public:
+  Engine();
+  ~Engine();
+  /// Errors: io_error, malformed_module / invalid_module with the name, byte offset and reason.
+  Result<std::shared_ptr<const Module>> load(std::span<const std::uint8_t> bytes, std::string name = "<bytes>");
+  Result<std::shared_ptr<const Module>> load_file(const std::filesystem::path& path);
+  std::size_t cached_modules() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Per-instance limits. Hitting one is a typed error; the instance is then poisoned.
+struct Limits {
+  std::uint64_t max_memory_bytes = 16u << 20;  ///< enforced even if the module declares more/no max
+  std::uint64_t fuel_per_call = 0;              ///< instruction budget per call; 0 = unlimited
+  std::uint32_t deadline_ms = 0;                ///< wall-clock budget per call; 0 = none
+  std::uint32_t max_call_depth = 10'000;
+};
+
+class Instance;
+
+/// What a host function sees of its caller.
+class CallContext {
+ public:
+  virtual ~CallContext() = default;
+  /// The caller's linear memory 0 (empty span if it has none). Re-fetch after any call back into
+  /// the guest: memory may grow and move.
+  virtual std::span<std::uint8_t> memory() = 0;
+  /// Call back into the caller's instance (e.g. its cabi_realloc) from inside a host function.
+  virtual Result<std::vector<Value>> call(std::string_view export_name, std::span<const Value> args) = 0;
+  /// The embedder's per-instance pointer given at Instance::create.
+  virtual void* user_data() = 0;
+};
+
+/// A host function: read args, write results (sized per its type). An error aborts the guest call
+/// with that error (the instance is poisoned).
+using HostFunc = std::function<Result<void>(CallContext&, std::span<const Value> args, std::span<Value> results)>;
+
+/// The set of functions a host offers to guests, bound by (module, name) and checked by signature
+/// at link time.
+class HostFunctions {
+ public:
+  void define(std::string module, std::string name, FuncType type, HostFunc fn);
+  struct Entry {
+    std::string module, name;
+    FuncType type;
+    HostFunc fn;
+  };
+  const Entry* find(std::string_view module, std::string_view name) const noexcept;
+  const std::vector<Entry>& entries() const noexcept { return entries_; }
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+/// One instance: its own memory, globals, tables.
+class Instance {
+ public:
+  /// Links every import against `host` (unknown_import / import_signature naming it) and
+  /// instantiates (runs the start function under the limits).
+  static Result<std::unique_ptr<Instance>> create(const Module& module, const HostFunctions& host,
+                                                  const Limits& limits, void* user_data = nullptr,
+                                                  std::string label = {});
+  virtual ~Instance() = default;
+
+  /// Calls an exported function. Errors: missing_export, export_signature (argument types),
+  /// trap, fuel_exhausted, deadline_exceeded, memory_limit, stack_exhausted, poisoned, host_error.
+  virtual Result<std::vector<Value>> call(std::string_view export_name, std::span<const Value> args) = 0;
+  virtual std::span<std::uint8_t> memory() = 0;
+  virtual const Module& module() const noexcept = 0;
+  virtual bool poisoned() const noexcept = 0;
+  virtual void set_limits(const Limits& limits) = 0;
+  virtual const Limits& limits() const noexcept = 0;
+  virtual const std::string& label() const noexcept = 0;
+  /// Fuel used by the most recent call.
+  virtual std::uint64_t last_call_fuel() const noexcept = 0;
+};
+
+}  // namespace airssys::wasm
