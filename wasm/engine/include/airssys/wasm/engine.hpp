@@ -25,9 +25,16 @@
 
 namespace airssys::wasm {
 
-enum class ValType : std::uint8_t { i32, i64, f32, f64, funcref, externref };
+/// v128 appears in signatures of SIMD modules; such functions can be inspected but not called
+/// from the host (the boundary carries scalars and references only).
+enum class ValType : std::uint8_t { i32, i64, f32, f64, funcref, externref, v128 };
 
-/// A core WebAssembly value.
+/// "i32", "f64", "funcref", ...
+std::string_view to_string(ValType type) noexcept;
+
+/// A core WebAssembly value. References (funcref/externref) are opaque: `u64` holds an
+/// identity that is only meaningful for comparison; the host may pass only null references
+/// (`Value::null(type)`) into a guest.
 struct Value {
   ValType type = ValType::i32;
   union {
@@ -41,6 +48,9 @@ struct Value {
   static Value i64(std::uint64_t v) { Value x; x.type = ValType::i64; x.u64 = v; return x; }
   static Value f32v(float v) { Value x; x.type = ValType::f32; x.f32 = v; return x; }
   static Value f64v(double v) { Value x; x.type = ValType::f64; x.f64 = v; return x; }
+  static Value null(ValType ref_type) { Value x; x.type = ref_type; x.u64 = kNullRef; return x; }
+  bool is_null_ref() const noexcept { return u64 == kNullRef; }
+  static constexpr std::uint64_t kNullRef = 0;
 };
 
 struct FuncType {
@@ -88,7 +98,9 @@ class Module {
   const ExportInfo* find_export(std::string_view name) const noexcept;
 };
 
-/// Loads and caches modules by content hash.
+/// Loads and caches modules by content hash. Loading identical bytes again returns the cached
+/// module (whose info().name is the name it was first loaded under). Cached modules live as long
+/// as the Engine. Thread-safe.
 class Engine {
  public:
   Engine();
@@ -104,11 +116,15 @@ class Engine {
 };
 
 /// Per-instance limits. Hitting one is a typed error; the instance is then poisoned.
+/// Fuel and the deadline are checked between batches of at most 1000 instructions, so a call
+/// stops within one batch of its budget; a reentrant call (host -> guest) shares its caller's.
 struct Limits {
   std::uint64_t max_memory_bytes = 16u << 20;  ///< enforced even if the module declares more/no max
   std::uint64_t fuel_per_call = 0;              ///< instruction budget per call; 0 = unlimited
   std::uint32_t deadline_ms = 0;                ///< wall-clock budget per call; 0 = none
-  std::uint32_t max_call_depth = 10'000;
+  std::uint32_t max_call_depth = 10'000;        ///< guest frames (plus host frames) per call
+  std::uint32_t max_table_elements = 100'000;   ///< per table, like max_memory_bytes for tables
+  std::uint64_t max_stack_bytes = 8u << 20;     ///< interpreter value stack (locals + operands)
 };
 
 class Instance;
@@ -166,7 +182,8 @@ class Instance {
   virtual void set_limits(const Limits& limits) = 0;
   virtual const Limits& limits() const noexcept = 0;
   virtual const std::string& label() const noexcept = 0;
-  /// Fuel used by the most recent call.
+  /// Fuel charged to the most recent call (top-level calls only). Exact when the call ran out of
+  /// fuel; otherwise rounded up to the batch it finished in (at most 1000 over).
   virtual std::uint64_t last_call_fuel() const noexcept = 0;
 };
 

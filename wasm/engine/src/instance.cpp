@@ -1,0 +1,479 @@
+// Link, instantiate and call stages: one wabt Store per instance, calls run in bounded batches.
+//
+// How limits work: a call pushes its frame on the instance's interpreter thread, then runs
+// Thread::Run(n) in batches. Between batches we charge fuel, read the clock and check the call
+// and value stacks. Each batch is sized so that it can neither overspend the fuel nor push the
+// stacks past their limits by more than one step, so wabt's own (buggy for call_indirect) call
+// stack check never fires. Anything that stops a call early poisons the instance: its
+// interpreter state is mid-call and must not be resumed.
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+
+#include "module_impl.hpp"
+#include "wabt_access.hpp"
+
+namespace airssys::wasm {
+namespace detail {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint64_t kBatch = 1000;     // instructions between limit checks (~10 us)
+constexpr int kMaxNesting = 64;            // host -> guest reentrancy; each level uses native stack
+constexpr std::uint64_t kPageSize = 65536;
+constexpr std::uint64_t kMaxPages32 = 65536;
+
+/// An exported function, resolved once at instantiation so call() is a lookup, not a search.
+struct ExportSlot {
+  std::string_view name;      // into the module's info (the module outlives the instance)
+  const FuncType* type;       // ditto
+  wi::Func* func;             // rooted by the wabt instance
+  bool defined;               // false for a re-exported host function
+};
+
+struct BoundImport {
+  const ImportInfo* info;
+  HostFunc fn;  // copied: the HostFunctions table need not outlive the instance
+};
+
+/// A few values on the stack for the common case; host calls must not allocate per call.
+class ValueBuffer {
+ public:
+  explicit ValueBuffer(std::size_t n) : size_(n) {
+    if (n > inline_.size()) heap_.resize(n);
+  }
+  std::span<Value> span() { return {heap_.empty() ? inline_.data() : heap_.data(), size_}; }
+
+ private:
+  std::array<Value, 8> inline_;
+  std::vector<Value> heap_;
+  std::size_t size_;
+};
+
+class InstanceImpl;
+
+/// What host functions get: the instance, seen from inside a call.
+class Context final : public CallContext {
+ public:
+  explicit Context(InstanceImpl& self) : self_(self) {}
+  std::span<std::uint8_t> memory() override;
+  Result<std::vector<Value>> call(std::string_view export_name, std::span<const Value> args) override;
+  void* user_data() override;
+
+ private:
+  InstanceImpl& self_;
+};
+
+class InstanceImpl final : public Instance {
+ public:
+  InstanceImpl(std::shared_ptr<const ModuleImpl> module, const Limits& limits, void* user_data, std::string label)
+      : module_(std::move(module)),
+        limits_(limits),
+        user_data_(user_data),
+        label_(label.empty() ? module_->info().name : std::move(label)) {}
+
+  Result<void> link(const HostFunctions& host);
+  Result<void> instantiate();
+
+  Result<std::vector<Value>> call(std::string_view export_name, std::span<const Value> args) override;
+  std::span<std::uint8_t> memory() override {
+    return memory_ ? std::span(memory_->UnsafeData(), memory_->ByteSize()) : std::span<std::uint8_t>();
+  }
+  const Module& module() const noexcept override { return *module_; }
+  bool poisoned() const noexcept override { return poisoned_; }
+  void set_limits(const Limits& limits) override;
+  const Limits& limits() const noexcept override { return limits_; }
+  const std::string& label() const noexcept override { return label_; }
+  std::uint64_t last_call_fuel() const noexcept override { return last_call_fuel_; }
+
+  /// CallContext::call: a call back into this instance from one of its host functions.
+  Result<std::vector<Value>> reenter(std::string_view export_name, std::span<const Value> args);
+  void* user_data() const noexcept { return user_data_; }
+
+ private:
+  Result<void> check_initial_sizes() const;
+  void apply_size_limits(wi::ModuleDesc& desc) const;
+  void make_thread();
+  void index_exports();
+  const ExportSlot* find_export(std::string_view name) const noexcept;
+  Result<void> check_args(const ExportSlot& slot, std::span<const Value> args) const;
+  void begin_call();
+  Result<std::vector<Value>> invoke(const ExportSlot& slot, std::span<const Value> args);
+  Result<void> run(std::string_view fn);
+  std::uint64_t next_batch() const noexcept;
+  Result<void> check_stacks(std::string_view fn);
+  wabt::Result on_host_call(std::size_t index, const wi::Values& params, wi::Values& results, wi::Trap::Ptr* trap);
+  tl::unexpected<Error> poison(Errc code, std::string_view fn, std::string_view detail);
+  tl::unexpected<Error> poison_from_trap(std::string_view fn, const wi::Trap::Ptr& trap);
+  std::string where(std::string_view fn) const { return label_ + ": " + std::string(fn); }
+
+  // Declaration order is destruction order in reverse: the Store outlives all that points into it.
+  std::shared_ptr<const ModuleImpl> module_;
+  Limits limits_;
+  void* user_data_;
+  std::string label_;
+  wi::Store store_;
+  wi::Instance::Ptr instance_;
+  std::unique_ptr<wi::Thread> thread_;
+  std::vector<BoundImport> imports_;
+  std::vector<ExportSlot> exports_;  // sorted by name
+  wi::Memory* memory_ = nullptr;
+  Context context_{*this};
+
+  bool poisoned_ = false;
+  Error poison_error_;  // the first failure; later ones are its consequences
+  bool thread_stale_ = false;
+
+  // The current top-level call, shared by the reentrant calls it makes.
+  int nesting_ = 0;
+  std::uint64_t fuel_left_ = 0;
+  std::uint64_t fuel_used_ = 0;
+  std::uint64_t last_call_fuel_ = 0;
+  bool has_deadline_ = false;
+  Clock::time_point deadline_;
+  std::array<wi::Values, kMaxNesting + 1> scratch_;  // argument/result buffers per nesting level
+};
+
+std::span<std::uint8_t> Context::memory() { return self_.memory(); }
+Result<std::vector<Value>> Context::call(std::string_view name, std::span<const Value> args) {
+  return self_.reenter(name, args);
+}
+void* Context::user_data() { return self_.user_data(); }
+
+std::string import_name(const ImportInfo& i) { return i.module + "." + i.name; }
+
+std::string_view kind_name(ImportInfo::Kind kind) {
+  switch (kind) {
+    case ImportInfo::Kind::func: return "function";
+    case ImportInfo::Kind::table: return "table";
+    case ImportInfo::Kind::memory: return "memory";
+    case ImportInfo::Kind::global: return "global";
+    case ImportInfo::Kind::tag: return "tag";
+  }
+  return "?";
+}
+
+Result<void> InstanceImpl::link(const HostFunctions& host) {
+  for (const auto& imp : module_->info().imports) {
+    if (imp.kind != ImportInfo::Kind::func) {
+      return fail(Errc::unknown_import, import_name(imp) + ": the host provides functions only; this import is a " +
+                                            std::string(kind_name(imp.kind)));
+    }
+    const auto* entry = host.find(imp.module, imp.name);
+    if (!entry) return fail(Errc::unknown_import, import_name(imp) + " " + to_string(imp.type));
+    if (entry->type != imp.type) {
+      return fail(Errc::import_signature, import_name(imp) + ": the module expects " + to_string(imp.type) +
+                                              ", the host provides " + to_string(entry->type));
+    }
+    imports_.push_back(BoundImport{&imp, entry->fn});
+  }
+  return {};
+}
+
+std::uint64_t memory_cap_pages(const Limits& l) { return std::min(l.max_memory_bytes / kPageSize, kMaxPages32); }
+
+Result<void> InstanceImpl::check_initial_sizes() const {
+  for (const auto& m : module_->desc().memories) {
+    if (m.type.limits.initial > memory_cap_pages(limits_)) {
+      return fail(Errc::memory_limit, label_ + ": the module's memory starts at " + std::to_string(m.type.limits.initial) +
+                                          " pages of 64 KiB, the limit is " + std::to_string(limits_.max_memory_bytes) +
+                                          " bytes");
+    }
+  }
+  for (const auto& t : module_->desc().tables) {
+    if (t.type.limits.initial > limits_.max_table_elements) {
+      return fail(Errc::memory_limit, label_ + ": the module's table starts at " + std::to_string(t.type.limits.initial) +
+                                          " elements, the limit is " + std::to_string(limits_.max_table_elements));
+    }
+  }
+  if (module_->max_values_per_step() > limits_.max_stack_bytes / sizeof(wi::Value)) {
+    return fail(Errc::stack_exhausted, label_ + ": a function needs " + std::to_string(module_->max_values_per_step()) +
+                                           " stack slots, more than max_stack_bytes allows");
+  }
+  return {};
+}
+
+/// Lowers a declared maximum (or supplies a missing one) so the interpreter's own growth check
+/// enforces our limit: memory.grow past it returns -1, as the spec says for a declared max.
+void clamp(wabt::Limits& limits, const wabt::Limits& declared, std::uint64_t cap, std::uint64_t current) {
+  std::uint64_t max = declared.has_max ? std::min(declared.max, cap) : cap;
+  limits.max = std::max(max, current);  // never below the current size: memory does not shrink
+  limits.has_max = true;
+}
+
+void InstanceImpl::apply_size_limits(wi::ModuleDesc& desc) const {
+  for (auto& m : desc.memories) clamp(m.type.limits, m.type.limits, memory_cap_pages(limits_), m.type.limits.initial);
+  for (auto& t : desc.tables) clamp(t.type.limits, t.type.limits, limits_.max_table_elements, t.type.limits.initial);
+}
+
+void InstanceImpl::make_thread() {
+  thread_ = std::make_unique<wi::Thread>(store_);
+  // wabt traps when the frame vector is full; run() keeps below max_call_depth + 1 itself, so
+  // the capacity only needs that plus slack for host frames.
+  std::vector<wi::Frame> frames;
+  frames.reserve(std::size_t{limits_.max_call_depth} + 4);
+  detail::frames(*thread_).swap(frames);
+  thread_stale_ = false;
+}
+
+void InstanceImpl::index_exports() {
+  const auto& infos = module_->info().exports;
+  const auto& refs = instance_->exports();
+  for (std::size_t i = 0; i < infos.size(); ++i) {
+    if (infos[i].kind != ImportInfo::Kind::func) continue;
+    auto* func = store_.UnsafeGet<wi::Func>(refs[i]).get();
+    exports_.push_back(ExportSlot{infos[i].name, &infos[i].type, func, wabt::isa<wi::DefinedFunc>(func)});
+  }
+  std::sort(exports_.begin(), exports_.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  if (!instance_->memories().empty()) {  // memory 0: the one host functions read and write
+    memory_ = store_.UnsafeGet<wi::Memory>(instance_->memories().front()).get();
+  }
+}
+
+Result<void> InstanceImpl::instantiate() {
+  if (auto ok = check_initial_sizes(); !ok) return ok;
+  wi::ModuleDesc desc = module_->desc();  // each instance owns its copy: separate Store, no sharing
+  apply_size_limits(desc);
+  auto mod = wi::Module::New(store_, std::move(desc));
+
+  wi::RefVec imports;
+  imports.reserve(imports_.size());
+  for (std::size_t i = 0; i < imports_.size(); ++i) {
+    const auto& type = *wabt::cast<wi::FuncType>(module_->desc().imports[i].type.type.get());
+    auto callback = [this, i](wi::Thread&, const wi::Values& params, wi::Values& results, wi::Trap::Ptr* trap) {
+      return on_host_call(i, params, results, trap);
+    };
+    imports.push_back(wi::HostFunc::New(store_, type, callback).ref());
+  }
+
+  wi::Trap::Ptr trap;
+  instance_ = wi::Instance::Instantiate(store_, mod.ref(), imports, &trap);
+  if (!instance_) return fail(Errc::instantiate_failed, label_ + ": " + (trap ? trap->message() : "unknown reason"));
+  index_exports();
+  make_thread();
+
+  if (auto start = module_->start_func()) {
+    auto* func = store_.UnsafeGet<wi::Func>(instance_->funcs()[*start]).get();
+    static const FuncType kNoArgs;
+    ExportSlot slot{"(start function)", &kNoArgs, func, wabt::isa<wi::DefinedFunc>(func)};
+    begin_call();
+    auto ran = invoke(slot, {});
+    if (!ran) return tl::unexpected(ran.error());
+  }
+  return {};
+}
+
+void InstanceImpl::set_limits(const Limits& limits) {
+  bool depth_changed = limits.max_call_depth != limits_.max_call_depth;
+  limits_ = limits;
+  if (instance_) {
+    const auto& mems = instance_->memories();
+    for (std::size_t i = 0; i < mems.size() && i < module_->desc().memories.size(); ++i) {
+      auto* m = store_.UnsafeGet<wi::Memory>(mems[i]).get();
+      clamp(detail::limits(*m), module_->desc().memories[i].type.limits, memory_cap_pages(limits_), m->PageSize());
+    }
+    const auto& tables = instance_->tables();
+    for (std::size_t i = 0; i < tables.size() && i < module_->desc().tables.size(); ++i) {
+      auto* t = store_.UnsafeGet<wi::Table>(tables[i]).get();
+      clamp(detail::limits(*t), module_->desc().tables[i].type.limits, limits_.max_table_elements, t->size());
+    }
+  }
+  // The frame vector cannot be resized under a running call; swap it at the next top-level call.
+  if (depth_changed) thread_stale_ = true;
+}
+
+const ExportSlot* InstanceImpl::find_export(std::string_view name) const noexcept {
+  auto it = std::lower_bound(exports_.begin(), exports_.end(), name,
+                             [](const ExportSlot& s, std::string_view n) { return s.name < n; });
+  return it != exports_.end() && it->name == name ? &*it : nullptr;
+}
+
+Result<void> InstanceImpl::check_args(const ExportSlot& slot, std::span<const Value> args) const {
+  const auto& params = slot.type->params;
+  bool ok = args.size() == params.size();
+  for (std::size_t i = 0; ok && i < args.size(); ++i) {
+    ok = args[i].type == params[i] && params[i] != ValType::v128 &&
+         (params[i] == ValType::i32 || params[i] == ValType::i64 || params[i] == ValType::f32 ||
+          params[i] == ValType::f64 || args[i].is_null_ref());
+  }
+  if (ok) return {};
+  FuncType given;
+  for (const auto& a : args) given.params.push_back(a.type);
+  return fail(Errc::export_signature, where(slot.name) + ": takes " + to_string(*slot.type) + ", called with " +
+                                          to_string(given) + " (reference arguments must be null; v128 is not supported)");
+}
+
+void InstanceImpl::begin_call() {
+  fuel_left_ = limits_.fuel_per_call;
+  fuel_used_ = 0;
+  has_deadline_ = limits_.deadline_ms != 0;
+  if (has_deadline_) deadline_ = Clock::now() + std::chrono::milliseconds(limits_.deadline_ms);
+}
+
+Result<std::vector<Value>> InstanceImpl::call(std::string_view name, std::span<const Value> args) {
+  if (nesting_ > 0) return reenter(name, args);  // a host function called us directly
+  if (poisoned_) return fail(Errc::poisoned, label_ + ": " + poison_error_.message());
+  const auto* slot = find_export(name);
+  if (!slot) return fail(Errc::missing_export, where(name) + ": no such exported function");
+  if (thread_stale_) make_thread();
+  begin_call();
+  auto result = invoke(*slot, args);
+  last_call_fuel_ = fuel_used_;
+  return result;
+}
+
+Result<std::vector<Value>> InstanceImpl::reenter(std::string_view name, std::span<const Value> args) {
+  if (nesting_ == 0) return fail(Errc::invalid_argument, label_ + ": CallContext used outside a host call");
+  if (poisoned_) return fail(Errc::poisoned, label_ + ": " + poison_error_.message());
+  const auto* slot = find_export(name);
+  if (!slot) return fail(Errc::missing_export, where(name) + ": no such exported function");
+  return invoke(*slot, args);
+}
+
+/// Runs one exported function on the instance's thread; used for top-level and reentrant calls.
+Result<std::vector<Value>> InstanceImpl::invoke(const ExportSlot& slot, std::span<const Value> args) {
+  if (auto ok = check_args(slot, args); !ok) return tl::unexpected(ok.error());
+  if (nesting_ >= kMaxNesting) return poison(Errc::stack_exhausted, slot.name, "too many nested host -> guest calls");
+  auto& buffer = scratch_[nesting_];
+  buffer.resize(args.size());
+  for (std::size_t i = 0; i < args.size(); ++i) to_wabt(args[i], args[i].type, buffer[i]);
+
+  ++nesting_;
+  struct Leave {
+    int& n;
+    ~Leave() { --n; }
+  } leave{nesting_};
+
+  const auto& wtype = slot.func->type();
+  if (slot.defined) {
+    if (auto ok = check_stacks(slot.name); !ok) return tl::unexpected(ok.error());
+    wi::Trap::Ptr trap;
+    push_values(*thread_, wtype.params, buffer);
+    if (push_call(*thread_, *wabt::cast<wi::DefinedFunc>(slot.func), &trap) == wi::RunResult::Trap) {
+      return poison_from_trap(slot.name, trap);
+    }
+    if (auto ok = run(slot.name); !ok) return tl::unexpected(ok.error());
+    pop_values(*thread_, wtype.results, &buffer);
+  } else {
+    // A re-exported import: call the host function directly, as wabt would.
+    wi::Values results;
+    wi::Trap::Ptr trap;
+    if (wabt::Failed(slot.func->Call(*thread_, buffer, results, &trap))) return poison_from_trap(slot.name, trap);
+    buffer = std::move(results);
+  }
+
+  std::vector<Value> out;
+  out.reserve(buffer.size());
+  for (std::size_t i = 0; i < buffer.size(); ++i) out.push_back(from_wabt(buffer[i], slot.type->results[i]));
+  return out;
+}
+
+/// Largest batch that cannot overspend fuel nor push the stacks more than one step past a limit.
+std::uint64_t InstanceImpl::next_batch() const noexcept {
+  std::uint64_t batch = kBatch;
+  if (limits_.fuel_per_call) batch = std::min(batch, fuel_left_);
+  auto& thread = *thread_;
+  std::uint64_t frames = detail::frames(thread).size();
+  std::uint64_t depth = limits_.max_call_depth;
+  batch = std::min(batch, std::max<std::uint64_t>(1, depth > frames ? depth - frames : 0));
+  std::uint64_t values = detail::values(thread).size();
+  std::uint64_t cap = limits_.max_stack_bytes / sizeof(wi::Value);
+  std::uint64_t room = cap > values ? (cap - values) / module_->max_values_per_step() : 0;
+  return std::min(batch, std::max<std::uint64_t>(1, room));
+}
+
+Result<void> InstanceImpl::check_stacks(std::string_view fn) {
+  auto& thread = *thread_;
+  if (detail::frames(thread).size() >= limits_.max_call_depth) {
+    return poison(Errc::stack_exhausted, fn, "call depth passed " + std::to_string(limits_.max_call_depth));
+  }
+  if (detail::values(thread).size() > limits_.max_stack_bytes / sizeof(wi::Value)) {
+    return poison(Errc::stack_exhausted, fn, "value stack passed " + std::to_string(limits_.max_stack_bytes) + " bytes");
+  }
+  return {};
+}
+
+Result<void> InstanceImpl::run(std::string_view fn) {
+  wi::Trap::Ptr trap;
+  try {
+    for (;;) {
+      if (limits_.fuel_per_call && fuel_left_ == 0) {
+        return poison(Errc::fuel_exhausted, fn, "used its " + std::to_string(limits_.fuel_per_call) + " instructions");
+      }
+      std::uint64_t batch = next_batch();
+      auto result = thread_->Run(static_cast<int>(batch), &trap);
+      fuel_used_ += batch;
+      fuel_left_ -= std::min(fuel_left_, batch);
+      if (result == wi::RunResult::Return) return {};
+      if (result == wi::RunResult::Trap) return poison_from_trap(fn, trap);
+      if (result == wi::RunResult::Exception) return poison(Errc::trap, fn, "uncaught exception");
+      if (auto ok = check_stacks(fn); !ok) return ok;
+      if (has_deadline_ && Clock::now() >= deadline_) {
+        return poison(Errc::deadline_exceeded, fn, "ran past its " + std::to_string(limits_.deadline_ms) + " ms");
+      }
+    }
+  } catch (const std::bad_alloc&) {
+    return poison(Errc::memory_limit, fn, "the host ran out of memory");
+  }
+}
+
+wabt::Result InstanceImpl::on_host_call(std::size_t index, const wi::Values& params, wi::Values& results,
+                                        wi::Trap::Ptr* trap) {
+  const auto& imp = imports_[index];
+  const auto& type = imp.info->type;
+  ValueBuffer args(params.size()), res(results.size());
+  for (std::size_t i = 0; i < params.size(); ++i) args.span()[i] = from_wabt(params[i], type.params[i]);
+  for (std::size_t i = 0; i < results.size(); ++i) res.span()[i].type = type.results[i];
+
+  Result<void> outcome;
+  try {
+    outcome = imp.fn(context_, args.span(), res.span());
+  } catch (const std::exception& e) {
+    outcome = fail(Errc::host_error, std::string("threw: ") + e.what());
+  } catch (...) {
+    outcome = fail(Errc::host_error, "threw a non-standard exception");
+  }
+  for (std::size_t i = 0; outcome && i < results.size(); ++i) {
+    if (!to_wabt(res.span()[i], type.results[i], results[i])) {
+      outcome = fail(Errc::host_error, "result " + std::to_string(i) + " is not a " +
+                                           std::string(to_string(type.results[i])) + " (or a non-null reference)");
+    }
+  }
+  // A nested call that failed poisoned us; the guest must not continue even if the host
+  // function swallowed that error.
+  if (outcome && !poisoned_) return wabt::Result::Ok;
+  if (!outcome) poison(outcome.error().code, "import " + import_name(*imp.info), outcome.error().context);
+  *trap = wi::Trap::New(store_, "host function failed");
+  return wabt::Result::Error;
+}
+
+tl::unexpected<Error> InstanceImpl::poison(Errc code, std::string_view fn, std::string_view detail) {
+  if (!poisoned_) {
+    poisoned_ = true;
+    poison_error_ = Error{code, where(fn) + ": " + std::string(detail)};
+  }
+  return tl::unexpected(poison_error_);
+}
+
+tl::unexpected<Error> InstanceImpl::poison_from_trap(std::string_view fn, const wi::Trap::Ptr& trap) {
+  if (poisoned_) return tl::unexpected(poison_error_);  // the trap a host failure raised
+  std::string message = trap ? trap->message() : "unknown trap";
+  return poison(message == "call stack exhausted" ? Errc::stack_exhausted : Errc::trap, fn, message);
+}
+
+}  // namespace
+}  // namespace detail
+
+Result<std::unique_ptr<Instance>> Instance::create(const Module& module, const HostFunctions& host,
+                                                   const Limits& limits, void* user_data, std::string label) {
+  const auto* impl = dynamic_cast<const detail::ModuleImpl*>(&module);
+  if (!impl) return fail(Errc::invalid_argument, "Instance::create: the module was not loaded by an Engine");
+  auto instance = std::make_unique<detail::InstanceImpl>(impl->shared_from_this(), limits, user_data, std::move(label));
+  if (auto ok = instance->link(host); !ok) return tl::unexpected(ok.error());
+  if (auto ok = instance->instantiate(); !ok) return tl::unexpected(ok.error());
+  return std::unique_ptr<Instance>(std::move(instance));
+}
+
+}  // namespace airssys::wasm

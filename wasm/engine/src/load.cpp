@@ -1,0 +1,164 @@
+// Load stage: read bytes, decode, validate, inspect, cache by content hash.
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <unordered_map>
+
+#include <sodium.h>
+#include <wabt/binary-reader-nop.h>
+#include <wabt/binary-reader.h>
+#include <wabt/interp/binary-reader-interp.h>
+
+#include "module_impl.hpp"
+
+namespace airssys::wasm {
+namespace detail {
+namespace {
+
+std::string sha256_hex(std::span<const std::uint8_t> bytes) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, bytes.data(), bytes.size());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * sizeof digest);
+  for (unsigned char b : digest) {
+    hex += kHex[b >> 4];
+    hex += kHex[b & 0xf];
+  }
+  return hex;
+}
+
+wabt::ReadBinaryOptions read_options() {
+  wabt::ReadBinaryOptions options;  // default features, like wabt's own tools
+  // Custom sections never change a module's meaning (core spec 5.5.3), so a broken one is ignored.
+  options.fail_on_custom_section_error = false;
+  return options;
+}
+
+/// "<name>: offset 0x1c: <reason>" from the first error wabt reported.
+std::string describe(std::string_view name, const wabt::Errors& errors) {
+  std::string out(name);
+  if (errors.empty()) return out + ": rejected without a reason";
+  char offset[32];
+  std::snprintf(offset, sizeof offset, ": offset 0x%zx: ", errors.front().loc.offset);
+  return out + offset + errors.front().message;
+}
+
+/// Binary syntax only (no validation): tells malformed input from input that does not validate.
+class SyntaxCheck final : public wabt::BinaryReaderNop {
+ public:
+  bool OnError(const wabt::Error& error) override {
+    errors.push_back(error);
+    return true;  // handled: wabt would otherwise print it to stderr
+  }
+  wabt::Errors errors;
+};
+
+Result<void> check_syntax(std::string_view name, std::span<const std::uint8_t> bytes) {
+  SyntaxCheck check;
+  auto options = read_options();
+  if (wabt::Failed(wabt::ReadBinary(bytes.data(), bytes.size(), &check, options))) {
+    return fail(Errc::malformed_module, describe(name, check.errors));
+  }
+  return {};
+}
+
+ModuleInfo inspect(std::string name, const wi::ModuleDesc& desc, std::span<const std::uint8_t> bytes) {
+  ModuleInfo info;
+  info.name = std::move(name);
+  info.size_bytes = bytes.size();
+  info.sha256 = sha256_hex(bytes);
+  for (const auto& imp : desc.imports) {
+    ImportInfo i{imp.type.module, imp.type.name, from_wabt(imp.type.type->kind), {}};
+    if (auto* f = wabt::dyn_cast<wi::FuncType>(imp.type.type.get())) i.type = from_wabt(*f);
+    if (auto* m = wabt::dyn_cast<wi::MemoryType>(imp.type.type.get())) {
+      info.memories.push_back({m->limits.initial, m->limits.has_max ? std::optional(m->limits.max) : std::nullopt});
+    }
+    info.imports.push_back(std::move(i));
+  }
+  for (const auto& mem : desc.memories) {
+    const auto& l = mem.type.limits;
+    info.memories.push_back({l.initial, l.has_max ? std::optional(l.max) : std::nullopt});
+  }
+  for (const auto& exp : desc.exports) {
+    ExportInfo e{exp.type.name, from_wabt(exp.type.type->kind), {}};
+    if (auto* f = wabt::dyn_cast<wi::FuncType>(exp.type.type.get())) e.type = from_wabt(*f);
+    info.exports.push_back(std::move(e));
+  }
+  return info;
+}
+
+Result<std::shared_ptr<ModuleImpl>> decode(std::string name, std::span<const std::uint8_t> bytes) {
+  if (auto syntax = check_syntax(name, bytes); !syntax) return tl::unexpected(syntax.error());
+  wabt::Errors errors;
+  wi::ModuleDesc desc;
+  auto options = read_options();
+  if (wabt::Failed(wi::ReadBinaryInterp(name, bytes.data(), bytes.size(), options, &errors, &desc))) {
+    return fail(Errc::invalid_module, describe(name, errors));
+  }
+  auto info = inspect(std::move(name), desc, bytes);
+  return std::make_shared<ModuleImpl>(std::move(info), std::move(desc));
+}
+
+Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(Errc::io_error, path.string() + ": cannot open");
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return fail(Errc::io_error, path.string() + ": read failed");
+  return bytes;
+}
+
+}  // namespace
+
+ModuleImpl::ModuleImpl(ModuleInfo info, wi::ModuleDesc desc) : info_(std::move(info)), desc_(std::move(desc)) {
+  if (!desc_.starts.empty()) start_ = desc_.starts.front().func_index;
+  desc_.starts.clear();
+  std::uint64_t most = 2;  // any plain instruction pushes at most a couple of values
+  for (const auto& f : desc_.funcs) {
+    if (!f.locals.empty()) most = std::max<std::uint64_t>(most, f.locals.back().end);
+  }
+  for (const auto& t : desc_.func_types) most = std::max<std::uint64_t>(most, t.results.size() + t.params.size());
+  max_values_per_step_ = most;
+}
+
+}  // namespace detail
+
+struct Engine::Impl {
+  mutable std::mutex mutex;
+  std::unordered_map<std::string, std::shared_ptr<const detail::ModuleImpl>> by_hash;  // guarded by mutex
+};
+
+Engine::Engine() : impl_(std::make_unique<Impl>()) {
+  // libsodium must be initialised once before use; it is idempotent and thread-safe.
+  if (sodium_init() < 0) std::abort();
+}
+
+Engine::~Engine() = default;
+
+Result<std::shared_ptr<const Module>> Engine::load(std::span<const std::uint8_t> bytes, std::string name) {
+  std::string hash = detail::sha256_hex(bytes);
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (auto it = impl_->by_hash.find(hash); it != impl_->by_hash.end()) return it->second;
+  }
+  // Decode outside the lock: loads of different modules proceed in parallel. If two threads
+  // decode the same bytes, the first to insert wins and both get that module.
+  auto decoded = detail::decode(std::move(name), bytes);
+  if (!decoded) return tl::unexpected(decoded.error());
+  std::lock_guard lock(impl_->mutex);
+  auto [it, inserted] = impl_->by_hash.emplace(std::move(hash), std::move(*decoded));
+  return it->second;
+}
+
+Result<std::shared_ptr<const Module>> Engine::load_file(const std::filesystem::path& path) {
+  auto bytes = detail::read_file(path);
+  if (!bytes) return tl::unexpected(bytes.error());
+  return load(*bytes, path.string());
+}
+
+std::size_t Engine::cached_modules() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->by_hash.size();
+}
+
+}  // namespace airssys::wasm

@@ -1,0 +1,47 @@
+// Private: the decoded module and the type conversions between airssys and wabt.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include <wabt/interp/interp.h>
+
+#include <airssys/wasm/engine.hpp>
+
+namespace airssys::wasm::detail {
+
+namespace wi = wabt::interp;
+
+/// A validated module: the public description plus wabt's decoded form, which every instance
+/// copies into its own Store. Immutable after construction, so shared freely between threads.
+class ModuleImpl final : public Module, public std::enable_shared_from_this<ModuleImpl> {
+ public:
+  ModuleImpl(ModuleInfo info, wi::ModuleDesc desc);
+
+  const ModuleInfo& info() const noexcept override { return info_; }
+  /// Decoded template with the start function removed (instances run it under their limits).
+  const wi::ModuleDesc& desc() const noexcept { return desc_; }
+  std::optional<wi::Index> start_func() const noexcept { return start_; }
+  /// The most values one interpreter step can push (a function entry pushes all its locals, a
+  /// host call its results): bounds how far a batch can overshoot the stack limit.
+  std::uint64_t max_values_per_step() const noexcept { return max_values_per_step_; }
+
+ private:
+  ModuleInfo info_;
+  wi::ModuleDesc desc_;
+  std::optional<wi::Index> start_;
+  std::uint64_t max_values_per_step_ = 0;
+};
+
+/// A wabt value type as ours; nullopt for types the boundary does not know (never after
+/// validation with default features, but kept total).
+std::optional<ValType> from_wabt(wabt::Type type) noexcept;
+FuncType from_wabt(const wi::FuncType& type);
+ImportInfo::Kind from_wabt(wabt::ExternalKind kind) noexcept;
+
+/// Boundary conversions for one value of a known type. References from the host must be null:
+/// the host cannot name guest objects (to_wabt returns false otherwise).
+bool to_wabt(const Value& in, ValType type, wi::Value& out) noexcept;
+Value from_wabt(const wi::Value& in, ValType type) noexcept;
+
+}  // namespace airssys::wasm::detail

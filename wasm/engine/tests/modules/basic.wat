@@ -1,0 +1,21 @@
+;; Arithmetic, memory, globals and an exported memory: the everyday module.
+(module
+  (memory (export "memory") 1)
+  (global $counter (mut i32) (i32.const 0))
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "add64") (param i64 i64) (result i64) (i64.add (local.get 0) (local.get 1)))
+  (func (export "mulf") (param f32 f64) (result f64) (f64.mul (f64.promote_f32 (local.get 0)) (local.get 1)))
+  (func (export "empty"))
+  (func (export "bump") (result i32)
+    (global.set $counter (i32.add (global.get $counter) (i32.const 1)))
+    (global.get $counter))
+  (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+  (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+  (func (export "pair") (result i32 i64) (i32.const 7) (i64.const 8))
+  (func (export "loop") (param i32) (result i32) (local $i i32)
+    (block $done (loop $again
+      (br_if $done (i32.ge_u (local.get $i) (local.get 0)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $again)))
+    (local.get $i))
+  (data (i32.const 16) "hello"))

@@ -1,0 +1,23 @@
+;; Imports host functions; exports cabi_realloc so the host can call back in.
+(module
+  (import "airssys:component/messaging@0.1.0" "send" (func $send (param i32 i32) (result i32)))
+  (import "env" "now" (func $now (result i64)))
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 1024))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get 3)))
+    (local.get $p))
+  (func (export "send_hello") (result i32)
+    (call $send (i32.const 16) (i32.const 5)))
+  (func (export "time") (result i64) (call $now))
+  (func (export "call_host") (call $now) drop)
+  (func (export "empty"))
+  (func (export "host_loop") (param i32) (result i64) (local $i i32) (local $acc i64)
+    (block $done (loop $again
+      (br_if $done (i32.ge_u (local.get $i) (local.get 0)))
+      (local.set $acc (i64.add (local.get $acc) (call $now)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $again)))
+    (local.get $acc))
+  (data (i32.const 16) "hello"))

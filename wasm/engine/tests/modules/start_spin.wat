@@ -1,0 +1,2 @@
+;; The start function never ends.
+(module (func $start (loop $l (br $l))) (start $start))

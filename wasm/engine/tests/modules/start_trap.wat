@@ -1,0 +1,2 @@
+;; The start function traps.
+(module (func $start unreachable) (start $start))

@@ -1,0 +1,17 @@
+;; One export per trap kind.
+(module
+  (type $ii (func (param i32) (result i32)))
+  (type $v (func))
+  (memory 1)
+  (table 2 funcref)
+  (elem (i32.const 0) $id)
+  (func $id (param i32) (result i32) (local.get 0))
+  (func (export "unreachable") unreachable)
+  (func (export "oob_load") (result i32) (i32.load (i32.const 65536)))
+  (func (export "div_zero") (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))
+  (func (export "int_overflow") (result i32) (i32.div_s (i32.const 0x80000000) (i32.const -1)))
+  (func (export "bad_convert") (result i32) (i32.trunc_f32_s (f32.const nan)))
+  (func (export "indirect_mismatch") (call_indirect (type $v) (i32.const 0)))
+  (func (export "indirect_oob") (result i32) (call_indirect (type $ii) (i32.const 5) (i32.const 5)))
+  (func (export "indirect_null") (result i32) (call_indirect (type $ii) (i32.const 5) (i32.const 1)))
+  (func (export "ok") (result i32) (i32.const 42)))
