@@ -53,11 +53,11 @@ class Sync {
     std::lock_guard<std::mutex> guard(mutex_);
     open_ = false;
   }
+  // Notifies under the lock: once the waiter can see open_, this thread no longer touches
+  // the condition variable.
   void open() {
-    {
-      std::lock_guard<std::mutex> guard(mutex_);
-      open_ = true;
-    }
+    std::lock_guard<std::mutex> guard(mutex_);
+    open_ = true;
     cv_.notify_one();
   }
   // Returns false on timeout (the batch never completed).
@@ -70,7 +70,7 @@ class Sync {
     if (error_.empty()) error_ = std::move(message);
     failed_.store(true, std::memory_order_release);
     open_ = true;  // never leave the main thread waiting for a batch that went wrong
-    cv_.notify_one();
+    cv_.notify_one();  // under the lock, as in open()
   }
   bool failed() const { return failed_.load(std::memory_order_acquire); }
   std::string error() {
@@ -139,9 +139,10 @@ caf::behavior spawn_child(caf::event_based_actor* self, SpawnShared* shared) {
 
 void BM_Spawn(benchmark::State& state) {
   constexpr int64_t kActors = 1000;
+  // Declared before the actor system: it must outlive every actor that points to it.
+  SpawnShared shared;
   BenchConfig cfg;
   caf::actor_system sys{cfg};
-  SpawnShared shared;
   int64_t expected = 0;
   while (state.KeepRunningBatch(kActors)) {
     expected += kActors;
@@ -168,9 +169,10 @@ caf::behavior spawner(caf::event_based_actor* self, SpawnShared* shared) {
 
 void BM_SpawnFromActor(benchmark::State& state) {
   constexpr int64_t kActors = 1000;
+  // Declared before the actor system: it must outlive every actor that points to it.
+  SpawnShared shared;
   BenchConfig cfg;
   caf::actor_system sys{cfg};
-  SpawnShared shared;
   auto parent = sys.spawn(spawner, &shared);
   int64_t expected = 0;
   while (state.KeepRunningBatch(kActors)) {
@@ -212,9 +214,10 @@ caf::behavior ping_actor(caf::stateful_actor<PingState>* self, caf::actor pong, 
 
 void BM_PingPong(benchmark::State& state) {
   constexpr int64_t kRoundTrips = 10000;
+  // Declared before the actor system: it must outlive every actor that points to it.
+  Sync sync;
   BenchConfig cfg;
   caf::actor_system sys{cfg};
-  Sync sync;
   auto pong = sys.spawn(pong_actor);
   auto ping = sys.spawn(ping_actor, pong, &sync);
   int64_t expected = 0;
@@ -261,10 +264,11 @@ caf::behavior fan_in_sender(caf::event_based_actor* self, caf::actor receiver) {
 void BM_FanIn(benchmark::State& state) {
   constexpr int64_t kSenders = 4;
   constexpr int64_t kPerSender = 10000;
-  BenchConfig cfg;
-  caf::actor_system sys{cfg};
+  // Declared before the actor system: it must outlive every actor that points to it.
   Sync sync;
   std::atomic<int64_t> target{0};
+  BenchConfig cfg;
+  caf::actor_system sys{cfg};
   auto receiver = sys.spawn(fan_in_receiver, &sync, &target);
   std::vector<caf::actor> senders;
   for (int64_t i = 0; i < kSenders; ++i) senders.push_back(sys.spawn(fan_in_sender, receiver));
@@ -326,9 +330,10 @@ caf::behavior publisher(caf::event_based_actor* self, caf::group topic) {
 void BM_BrokerPublish(benchmark::State& state) {
   constexpr int64_t kSubscribers = 100;
   constexpr int64_t kMessages = 100;  // per batch
+  // Declared before the actor system: it must outlive every actor that points to it.
+  BrokerShared shared;
   BenchConfig cfg;
   caf::actor_system sys{cfg};
-  BrokerShared shared;
   auto topic = sys.groups().anonymous();
   std::vector<caf::actor> subscribers;
   for (int64_t i = 0; i < kSubscribers; ++i)
@@ -396,6 +401,7 @@ BENCHMARK(BM_RegistryLookup)->UseRealTime();
 // response arrived. Time per round trip.
 
 struct ClientState {
+  caf::actor server;
   int64_t left = 0;
   int64_t answered = 0;
   int64_t next = 0;
@@ -403,9 +409,9 @@ struct ClientState {
 
 using client_actor = caf::stateful_actor<ClientState>;
 
-void ask_next(client_actor* self, const caf::actor& server, Sync* sync) {
+void ask_next(client_actor* self, Sync* sync) {
   auto x = self->state.next;
-  self->request(server, caf::infinite, ask_atom::value, x)
+  self->request(self->state.server, caf::infinite, ask_atom::value, x)
       .then(
           [=](int64_t reply) {
             if (reply != x + 1) {
@@ -415,7 +421,7 @@ void ask_next(client_actor* self, const caf::actor& server, Sync* sync) {
             ++self->state.answered;
             ++self->state.next;
             if (--self->state.left > 0)
-              ask_next(self, server, sync);
+              ask_next(self, sync);
             else
               sync->open();
           },
@@ -427,10 +433,11 @@ caf::behavior ask_server(caf::event_based_actor*) {
 }
 
 caf::behavior ask_client(client_actor* self, caf::actor server, Sync* sync) {
+  self->state.server = std::move(server);
   return {
       [=](go_atom, int64_t n) {
         self->state.left = n;
-        ask_next(self, server, sync);
+        ask_next(self, sync);
       },
       [=](count_atom) { return self->state.answered; },
   };
@@ -438,9 +445,10 @@ caf::behavior ask_client(client_actor* self, caf::actor server, Sync* sync) {
 
 void BM_Ask(benchmark::State& state) {
   constexpr int64_t kRequests = 1000;
+  // Declared before the actor system: it must outlive every actor that points to it.
+  Sync sync;
   BenchConfig cfg;
   caf::actor_system sys{cfg};
-  Sync sync;
   auto server = sys.spawn(ask_server);
   auto client = sys.spawn(ask_client, server, &sync);
   int64_t expected = 0;
@@ -513,9 +521,10 @@ caf::behavior supervisor(caf::stateful_actor<SupervisorState>* self, Sync* sync)
 
 void BM_Restart(benchmark::State& state) {
   constexpr int64_t kRestarts = 1000;
+  // Declared before the actor system: it must outlive every actor that points to it.
+  Sync sync;
   BenchConfig cfg;
   caf::actor_system sys{cfg};
-  Sync sync;
   auto sup = sys.spawn(supervisor, &sync);
   int64_t expected = 0;
   while (state.KeepRunningBatch(kRestarts)) {
