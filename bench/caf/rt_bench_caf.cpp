@@ -465,13 +465,14 @@ BENCHMARK(BM_Ask)->UseRealTime();
 
 // ---------------------------------------------------------------------------------------
 // BM_Restart: CAF has no supervisors. What this emulates is a one-for-one supervisor with
-// a permanent child: the supervisor actor spawns the child monitored; the child fails
-// (it quits with a non-normal error, sec::runtime_error, the way a failing handler ends an
-// actor); the supervisor's down handler sees the abnormal exit, spawns a fresh child (new
-// actor, fresh state), monitors it and sends it its next message. One iteration is one
-// such cycle: from the failure until the new child has handled its next message. The
-// message the new child handles is the one that makes it fail again, so the cycles chain
-// without extra traffic; the last child of a batch does not fail but opens the gate.
+// a permanent child: the supervisor actor spawns the child monitored; the child fails (it
+// quits with a non-normal error, sec::runtime_error, which is how CAF ends an actor whose
+// handler failed; a throw would end it the same way plus the cost of the exception); the
+// supervisor's down handler sees the abnormal exit, spawns a fresh child (new actor, fresh
+// state), monitors it and sends it its next message. One iteration is one such cycle:
+// from the failure until the new child has handled its next message. The message the new
+// child handles is the one that makes it fail again, so the cycles chain without extra
+// traffic; the last child of a batch does not fail but opens the gate.
 
 caf::behavior restart_child(caf::event_based_actor* self, Sync* sync) {
   return {[=](work_atom, bool fail) {
@@ -507,7 +508,8 @@ caf::behavior supervisor(caf::stateful_actor<SupervisorState>* self, Sync* sync)
   return {
       [=](go_atom, int64_t n) {
         self->state.left = n;
-        // The current child is the fresh one the previous batch ended with.
+        // The first failure of a batch: the child the previous batch ended with (or the
+        // first child) gets the message that makes it fail.
         self->send(self->state.child, work_atom::value, true);
       },
       [=](count_atom) { return self->state.restarts; },
