@@ -1,0 +1,151 @@
+#include <airssys/rt/broker.hpp>
+
+#include <algorithm>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace airssys::rt {
+namespace {
+bool is_separator(char c) noexcept { return c == '.' || c == '/'; }
+
+// Splits at '.' or '/' into views of `s`.
+std::vector<std::string_view> segments(std::string_view s) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || is_separator(s[i])) {
+      out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+bool has_wildcard(std::string_view p) noexcept {
+  return p.find('*') != std::string_view::npos || p.find('#') != std::string_view::npos;
+}
+}  // namespace
+
+bool MessageBroker::valid_pattern(std::string_view pattern) noexcept {
+  if (pattern.empty()) return false;
+  auto segs = segments(pattern);
+  for (std::size_t i = 0; i < segs.size(); ++i) {
+    const auto s = segs[i];
+    if (s.empty()) return false;
+    if (s.find('#') != std::string_view::npos && (s != "#" || i + 1 != segs.size())) return false;
+    if (s.find('*') != std::string_view::npos && s != "*") return false;
+  }
+  return true;
+}
+
+bool MessageBroker::matches(std::string_view pattern, std::string_view topic) noexcept {
+  std::size_t p = 0, t = 0;
+  for (;;) {
+    const std::size_t pe = std::min(pattern.find_first_of("./", p), pattern.size());
+    const std::string_view ps = pattern.substr(p, pe - p);
+    if (ps == "#") return true;  // any rest, including nothing
+    if (t > topic.size()) return false;
+    const std::size_t te = std::min(topic.find_first_of("./", t), topic.size());
+    const std::string_view ts = topic.substr(t, te - t);
+    if (ps != "*" && ps != ts) return false;
+    const bool p_end = pe == pattern.size(), t_end = te == topic.size();
+    if (p_end || t_end) {
+      if (p_end && t_end) return true;
+      // "a.#" also matches "a": the pattern may continue with a lone '#'.
+      return t_end && pattern.substr(pe + 1) == "#";
+    }
+    p = pe + 1;
+    t = te + 1;
+  }
+}
+
+struct MessageBroker::Impl {
+  struct Sub {
+    std::string pattern;
+    ActorRef subscriber;
+  };
+  // Copy-on-write snapshot: publishers read without holding the lock while delivering.
+  struct Table {
+    std::unordered_map<std::string, std::vector<ActorRef>> exact;
+    std::vector<Sub> wildcard;
+    std::size_t count = 0;
+  };
+  mutable std::mutex mutex;
+  std::shared_ptr<const Table> table = std::make_shared<Table>();
+
+  std::shared_ptr<const Table> snapshot() const {
+    std::lock_guard lock(mutex);
+    return table;
+  }
+};
+
+MessageBroker::MessageBroker() : impl_(std::make_unique<Impl>()) {}
+MessageBroker::~MessageBroker() = default;
+
+Result<void> MessageBroker::subscribe(std::string_view pattern, const ActorRef& subscriber) {
+  if (!valid_pattern(pattern)) return fail(Errc::invalid_argument, "bad topic pattern '" + std::string(pattern) + "'");
+  if (!subscriber) return fail(Errc::invalid_argument, "empty subscriber");
+  std::lock_guard lock(impl_->mutex);
+  auto next = std::make_shared<Impl::Table>(*impl_->table);
+  if (has_wildcard(pattern)) {
+    for (auto& s : next->wildcard)
+      if (s.pattern == pattern && s.subscriber == subscriber) return {};
+    next->wildcard.push_back({std::string(pattern), subscriber});
+  } else {
+    auto& v = next->exact[std::string(pattern)];
+    if (std::find(v.begin(), v.end(), subscriber) != v.end()) return {};
+    v.push_back(subscriber);
+  }
+  ++next->count;
+  impl_->table = std::move(next);
+  return {};
+}
+
+bool MessageBroker::unsubscribe(std::string_view pattern, const ActorRef& subscriber) {
+  std::shared_ptr<const Impl::Table> old;  // released outside the lock
+  std::lock_guard lock(impl_->mutex);
+  auto next = std::make_shared<Impl::Table>(*impl_->table);
+  bool removed = false;
+  if (has_wildcard(pattern)) {
+    removed = std::erase_if(next->wildcard, [&](auto& s) { return s.pattern == pattern && s.subscriber == subscriber; }) > 0;
+  } else if (auto it = next->exact.find(std::string(pattern)); it != next->exact.end()) {
+    removed = std::erase(it->second, subscriber) > 0;
+    if (it->second.empty()) next->exact.erase(it);
+  }
+  if (!removed) return false;
+  --next->count;
+  old = std::exchange(impl_->table, std::move(next));
+  return true;
+}
+
+void MessageBroker::unsubscribe_all(const ActorRef& subscriber) {
+  std::shared_ptr<const Impl::Table> old;
+  std::lock_guard lock(impl_->mutex);
+  auto next = std::make_shared<Impl::Table>(*impl_->table);
+  std::size_t removed = std::erase_if(next->wildcard, [&](auto& s) { return s.subscriber == subscriber; });
+  for (auto it = next->exact.begin(); it != next->exact.end();) {
+    removed += std::erase(it->second, subscriber);
+    it = it->second.empty() ? next->exact.erase(it) : std::next(it);
+  }
+  if (removed == 0) return;
+  next->count -= removed;
+  old = std::exchange(impl_->table, std::move(next));
+}
+
+std::size_t MessageBroker::subscriptions() const { return impl_->snapshot()->count; }
+
+std::size_t MessageBroker::deliver(const std::string& topic, const EnvelopeMaker& make) {
+  auto table = impl_->snapshot();
+  std::size_t delivered = 0;
+  auto send = [&](const ActorRef& to) {
+    if (detail::enqueue(to.cell(), make())) ++delivered;
+  };
+  if (auto it = table->exact.find(topic); it != table->exact.end())
+    for (auto& s : it->second) send(s);
+  for (auto& s : table->wildcard)
+    if (matches(s.pattern, topic)) send(s.subscriber);
+  return delivered;
+}
+
+}  // namespace airssys::rt

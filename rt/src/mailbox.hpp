@@ -1,0 +1,39 @@
+// A cell's user mailbox: lock-free when unbounded, a small locked ring when bounded (so every
+// overflow policy can be applied exactly, including drop-oldest and blocking senders).
+// Thread-safety: push() from any thread; pop() from the owning cell's turn only.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+
+#include <airssys/rt/detail/mpsc_queue.hpp>
+#include <airssys/rt/mailbox.hpp>
+
+namespace airssys::rt::detail {
+
+class Mailbox {
+ public:
+  enum class Outcome { accepted, rejected, dropped_newest, accepted_dropped_oldest };
+
+  explicit Mailbox(MailboxOptions o) : opts_(o) {}
+  ~Mailbox();
+
+  /// `evicted` receives the dropped oldest envelope (caller disposes of it).
+  Outcome push(std::unique_ptr<Envelope>& e, bool may_block, std::unique_ptr<Envelope>& evicted);
+  Envelope* pop() noexcept;
+  std::uint64_t depth() const noexcept { return size_.load(std::memory_order_acquire); }
+  bool bounded() const noexcept { return opts_.capacity != 0; }
+
+ private:
+  MailboxOptions opts_;
+  std::atomic<std::uint64_t> size_{0};
+  MpscQueue queue_;  // unbounded mode
+  std::mutex mutex_;  // bounded mode
+  std::condition_variable not_full_;
+  std::deque<Envelope*> ring_;
+};
+
+}  // namespace airssys::rt::detail

@@ -1,0 +1,125 @@
+#include "scheduler.hpp"
+
+#include "cell.hpp"
+
+namespace airssys::rt::detail {
+namespace {
+thread_local Scheduler* tl_scheduler = nullptr;
+thread_local void* tl_worker = nullptr;
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+}  // namespace
+
+Scheduler::Scheduler(std::size_t n) {
+  if (n == 0) n = 1;
+  for (std::size_t i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>());
+  for (auto& w : workers_) w->thread = std::thread([this, wp = w.get()] { run(*wp); });
+}
+
+Scheduler::~Scheduler() { stop(); }
+
+bool Scheduler::on_worker() const noexcept { return tl_scheduler == this; }
+
+void Scheduler::schedule(Cell* c) {
+  add_ref(c);
+  if (tl_scheduler == this) {
+    auto& w = *static_cast<Worker*>(tl_worker);
+    Cell* displaced = std::exchange(w.next, c);
+    if (!displaced) return;  // runs right after the current actor: no wake-up needed
+    push(w, displaced);
+    return;
+  }
+  push(*workers_[round_robin_.fetch_add(1, std::memory_order_relaxed) % workers_.size()], c);
+}
+
+void Scheduler::push(Worker& w, Cell* c) {
+  {
+    std::lock_guard lock(w.mutex);
+    w.queue.push_back(c);
+  }
+  queued_.fetch_add(1, std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) wake_one();
+}
+
+void Scheduler::wake_one() noexcept {
+  epoch_.fetch_add(1, std::memory_order_seq_cst);
+  epoch_.notify_one();
+}
+
+Cell* Scheduler::pop(Worker& w) {
+  std::lock_guard lock(w.mutex);
+  if (w.queue.empty()) return nullptr;
+  Cell* c = w.queue.front();
+  w.queue.pop_front();
+  queued_.fetch_sub(1, std::memory_order_relaxed);
+  return c;
+}
+
+Cell* Scheduler::steal(Worker& self) {
+  for (auto& w : workers_) {
+    if (w.get() == &self) continue;
+    std::lock_guard lock(w->mutex);
+    if (w->queue.empty()) continue;
+    Cell* c = w->queue.back();
+    w->queue.pop_back();
+    queued_.fetch_sub(1, std::memory_order_relaxed);
+    return c;
+  }
+  return nullptr;
+}
+
+bool Scheduler::any_work() noexcept { return queued_.load(std::memory_order_seq_cst) > 0; }
+
+Cell* Scheduler::find_work(Worker& w) {
+  if (Cell* c = std::exchange(w.next, nullptr)) return c;
+  if (queued_.load(std::memory_order_relaxed) == 0) return nullptr;
+  if (Cell* c = pop(w)) return c;
+  return steal(w);
+}
+
+void Scheduler::park() {
+  // Spin briefly: most idle gaps under load are short, and a futex round trip costs microseconds.
+  for (int i = 0; i < 4000; ++i) {
+    if (any_work() || stopping_.load(std::memory_order_relaxed)) return;
+    cpu_relax();
+  }
+  const auto seen = epoch_.load(std::memory_order_seq_cst);
+  sleepers_.fetch_add(1, std::memory_order_seq_cst);
+  if (!any_work() && !stopping_.load(std::memory_order_seq_cst)) epoch_.wait(seen, std::memory_order_seq_cst);
+  sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+}
+
+void Scheduler::run(Worker& w) {
+  tl_scheduler = this;
+  tl_worker = &w;
+  for (;;) {
+    if (Cell* c = find_work(w)) {
+      c->run();
+      release(c);
+      continue;
+    }
+    if (stopping_.load(std::memory_order_acquire)) break;
+    park();
+  }
+  tl_scheduler = nullptr;
+  tl_worker = nullptr;
+}
+
+void Scheduler::stop() {
+  if (stopping_.exchange(true)) return;
+  epoch_.fetch_add(1);
+  epoch_.notify_all();
+  for (auto& w : workers_)
+    if (w->thread.joinable()) w->thread.join();
+  for (auto& w : workers_) {
+    if (w->next) release(std::exchange(w->next, nullptr));
+    for (Cell* c : w->queue) release(c);
+    w->queue.clear();
+  }
+}
+
+}  // namespace airssys::rt::detail
