@@ -136,6 +136,7 @@ class SpecFile {
 
   bool on_module(const json& cmd, int line) {
     current_ = nullptr;
+    if (cmd.contains("name")) named_[cmd.at("name").get<std::string>()] = nullptr;  // until it loads
     if (cmd.value("module_type", "binary") != "binary") throw Unsupported{"text module"};
     auto m = engine_.load_file(path_.parent_path() / cmd.at("filename").get<std::string>());
     if (!check(line, "load", m.has_value(), m ? "" : m.error().message())) return false;
@@ -152,7 +153,7 @@ class SpecFile {
   /// Exposes the instance's exported functions to later modules as host functions that forward
   /// to it: cross-module linking through the public API.
   bool on_register(const json& cmd) {
-    Slot* target = cmd.contains("name") ? named_.at(cmd.at("name").get<std::string>()) : current_;
+    Slot* target = cmd.contains("name") ? slot(cmd.at("name")) : current_;
     if (!target) throw Unsupported{"register of a skipped module"};
     std::string as = cmd.at("as");
     for (const auto& e : target->module->info().exports) {
@@ -168,8 +169,14 @@ class SpecFile {
     return true;
   }
 
+  /// A named module; nullptr (so: skipped) if it was skipped or never loaded.
+  Slot* slot(const json& name) {
+    auto it = named_.find(name.get<std::string>());
+    return it == named_.end() ? nullptr : it->second;
+  }
+
   Instance* instance_for(const json& action) {
-    Slot* s = action.contains("module") ? named_.at(action.at("module").get<std::string>()) : current_;
+    Slot* s = action.contains("module") ? slot(action.at("module")) : current_;
     if (!s) throw Unsupported{"action on a skipped module"};
     if (s->instance->poisoned()) {
       auto fresh = Instance::create(*s->module, host_, limits(), nullptr, s->label);
