@@ -1,0 +1,70 @@
+// A component instance seen through the contract: typed calls of the lifecycle exports.
+//
+//   Engine engine;
+//   auto module = engine.load_file("guests/echo.wasm");
+//   MyHost host;                                             // implements abi::Host
+//   auto comp = ComponentInstance::create(**module, host, limits, "test/echo");
+//   (*comp)->init(Config{"test/echo", {}, {}});
+//   auto answer = (*comp)->handle_message(Message{.from = "a/b", .payload = {1, 2, 3}});
+//
+// create() checks the required exports and their core signatures first (missing_export /
+// export_signature naming the export), then links the imports and instantiates.
+// Each call lowers its arguments into guest memory through cabi_realloc, calls the export,
+// lifts the result with checks (a guest returning garbage gets bad_pointer / bad_utf8 /
+// bad_discriminant, never UB), then calls the export's post-return if the guest has one.
+//
+// The outer Result is the host's view (a trap, fuel/deadline/memory limit, bad pointer: the
+// instance is then poisoned); the inner expected is the guest's own answer (err(string)).
+// Thread-safety: like Instance, one thread at a time (the component's actor).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <airssys/error.hpp>
+#include <airssys/wasm/abi/contract.hpp>
+#include <airssys/wasm/abi/host.hpp>
+#include <airssys/wasm/abi/types.hpp>
+#include <airssys/wasm/engine.hpp>
+
+namespace airssys::wasm::abi {
+
+class ComponentInstance {
+ public:
+  /// Links against default_imports(): the instance's user_data is &host.
+  static Result<std::unique_ptr<ComponentInstance>> create(const Module& module, Host& host,
+                                                           const Limits& limits = {}, std::string label = {});
+  /// Links against `imports` (e.g. a subset, for capabilities) whose functions resolve the Host
+  /// with host_from_user_data; the instance's user_data is &host.
+  static Result<std::unique_ptr<ComponentInstance>> create(const Module& module, const HostFunctions& imports,
+                                                           Host& host, const Limits& limits, std::string label);
+
+  /// lifecycle.init
+  Result<tl::expected<void, std::string>> init(const Config& config);
+  /// lifecycle.handle-message: ok(some(p)) answers a request with p.
+  Result<tl::expected<std::optional<Bytes>, std::string>> handle_message(const Message& message);
+  /// lifecycle.handle-response
+  Result<void> handle_response(const Response& response);
+  /// lifecycle.health (an out-of-range value is bad_discriminant)
+  Result<Health> health();
+  /// lifecycle.shutdown
+  Result<void> shutdown();
+
+  Instance& instance() noexcept { return *instance_; }
+  const ExportSet& exports() const noexcept { return exports_; }
+  const ImportReport& imports() const noexcept { return imports_; }
+
+ private:
+  ComponentInstance(std::unique_ptr<Instance> instance, ExportSet exports, ImportReport imports)
+      : instance_(std::move(instance)), exports_(exports), imports_(std::move(imports)) {}
+  Result<std::uint32_t> call_returning_pointer(std::string_view name, std::span<const Value> args);
+  Result<void> post_return(bool exported, std::string_view name, std::uint32_t retptr);
+
+  std::unique_ptr<Instance> instance_;
+  ExportSet exports_;
+  ImportReport imports_;
+};
+
+}  // namespace airssys::wasm::abi

@@ -1,0 +1,88 @@
+#include <airssys/wasm/abi/component.hpp>
+
+#include <string>
+
+#include <airssys/wasm/abi/lift.hpp>
+
+#include "try.hpp"
+
+namespace airssys::wasm::abi {
+
+Result<std::unique_ptr<ComponentInstance>> ComponentInstance::create(const Module& module, Host& host,
+                                                                     const Limits& limits, std::string label) {
+  return create(module, default_imports(), host, limits, std::move(label));
+}
+
+Result<std::unique_ptr<ComponentInstance>> ComponentInstance::create(const Module& module,
+                                                                     const HostFunctions& imports, Host& host,
+                                                                     const Limits& limits, std::string label) {
+  // Exports first: a module that cannot serve the contract is refused before it runs anything.
+  AIRSSYS_TRY(ExportSet exports, check_exports(module.info()));
+  ImportReport report = inspect_imports(module.info());
+  if (!report.mistyped.empty()) {
+    return fail(Errc::import_signature, module.info().name + ": " + report.mistyped.front());
+  }
+  AIRSSYS_TRY(auto instance, Instance::create(module, imports, limits, static_cast<Host*>(&host), std::move(label)));
+  return std::unique_ptr<ComponentInstance>(new ComponentInstance(std::move(instance), exports, std::move(report)));
+}
+
+Result<std::uint32_t> ComponentInstance::call_returning_pointer(std::string_view name, std::span<const Value> args) {
+  AIRSSYS_TRY(auto results, instance_->call(name, args));
+  if (results.size() != 1) return fail(Errc::export_signature, std::string(name) + ": expected one result");
+  return results[0].u32;
+}
+
+Result<void> ComponentInstance::post_return(bool exported, std::string_view name, std::uint32_t retptr) {
+  if (!exported) return {};
+  Value arg = Value::i32(retptr);
+  AIRSSYS_TRY(auto ignored, instance_->call(name, std::span<const Value>(&arg, 1)));
+  (void)ignored;
+  return {};
+}
+
+Result<tl::expected<void, std::string>> ComponentInstance::init(const Config& config) {
+  InstanceAllocator alloc(*instance_);
+  std::vector<Value> flat;
+  flat.reserve(kFlatConfig);
+  AIRSSYS_CHECK(lower_config(alloc, config, flat));
+  AIRSSYS_TRY(std::uint32_t retptr, call_returning_pointer(kExportInit, flat));
+  auto result = lift_init_result(GuestMemory(instance_->memory()), retptr);
+  // Post-return runs even if lifting failed: the guest's return area is still the guest's to free.
+  AIRSSYS_CHECK(post_return(exports_.post_init, kPostInit, retptr));
+  return result;
+}
+
+Result<tl::expected<std::optional<Bytes>, std::string>> ComponentInstance::handle_message(const Message& message) {
+  InstanceAllocator alloc(*instance_);
+  std::vector<Value> flat;
+  flat.reserve(kFlatMessage);
+  AIRSSYS_CHECK(lower_message(alloc, message, flat));
+  AIRSSYS_TRY(std::uint32_t retptr, call_returning_pointer(kExportHandleMessage, flat));
+  auto result = lift_handle_message_result(GuestMemory(instance_->memory()), retptr);
+  AIRSSYS_CHECK(post_return(exports_.post_handle_message, kPostHandleMessage, retptr));
+  return result;
+}
+
+Result<void> ComponentInstance::handle_response(const Response& response) {
+  InstanceAllocator alloc(*instance_);
+  std::vector<Value> flat;
+  flat.reserve(kFlatResponse);
+  AIRSSYS_CHECK(lower_response(alloc, response, flat));
+  AIRSSYS_TRY(auto ignored, instance_->call(kExportHandleResponse, flat));
+  (void)ignored;
+  return {};
+}
+
+Result<Health> ComponentInstance::health() {
+  AIRSSYS_TRY(std::uint32_t value, call_returning_pointer(kExportHealth, {}));
+  AIRSSYS_TRY(std::uint32_t health, lift_enum(value, 3, "lifecycle.health"));
+  return static_cast<Health>(health);
+}
+
+Result<void> ComponentInstance::shutdown() {
+  AIRSSYS_TRY(auto ignored, instance_->call(kExportShutdown, {}));
+  (void)ignored;
+  return {};
+}
+
+}  // namespace airssys::wasm::abi
