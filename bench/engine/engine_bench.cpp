@@ -1,0 +1,104 @@
+// Layer-1 costs: instantiate from a cached module, call overheads, interpreter vs native speed.
+// Run: scripts/bench-engine (adds the V8 comparison), or engine_bench --benchmark_format=json.
+#include <cstdlib>
+
+#include <benchmark/benchmark.h>
+
+#include <airssys/wasm/engine.hpp>
+
+extern "C" unsigned fib(unsigned n);
+
+namespace airssys::wasm {
+namespace {
+
+constexpr unsigned kFibN = 25;
+
+std::shared_ptr<const Module> load(Engine& engine, const std::string& path) {
+  auto m = engine.load_file(path);
+  if (!m) {
+    std::fprintf(stderr, "%s\n", m.error().message().c_str());
+    std::abort();
+  }
+  return *m;
+}
+
+std::unique_ptr<Instance> instantiate(const Module& m, const HostFunctions& host = {}) {
+  auto i = Instance::create(m, host, Limits{});
+  if (!i) {
+    std::fprintf(stderr, "%s\n", i.error().message().c_str());
+    std::abort();
+  }
+  return std::move(*i);
+}
+
+HostFunctions host_with_now() {
+  HostFunctions host;
+  host.define("airssys:component/messaging@0.1.0", "send", {{ValType::i32, ValType::i32}, {ValType::i32}},
+              [](CallContext&, auto, std::span<Value> results) -> Result<void> {
+                results[0] = Value::i32(0);
+                return {};
+              });
+  host.define("env", "now", {{}, {ValType::i64}}, [](CallContext&, auto, std::span<Value> results) -> Result<void> {
+    results[0] = Value::i64(42);
+    return {};
+  });
+  return host;
+}
+
+void BM_Instantiate(benchmark::State& state) {
+  Engine engine;
+  auto m = load(engine, AIRSSYS_ENGINE_MODULES "/empty_page.wasm");  // one 64 KiB page
+  for (auto _ : state) {
+    auto i = instantiate(*m);
+    benchmark::DoNotOptimize(i.get());
+  }
+}
+BENCHMARK(BM_Instantiate);
+
+void BM_CallEmpty(benchmark::State& state) {
+  Engine engine;
+  auto i = instantiate(*load(engine, AIRSSYS_ENGINE_MODULES "/empty_page.wasm"));
+  for (auto _ : state) {
+    auto r = i->call("empty", {});
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_CallEmpty);
+
+void BM_HostCall(benchmark::State& state) {
+  Engine engine;
+  auto i = instantiate(*load(engine, AIRSSYS_ENGINE_MODULES "/host.wasm"), host_with_now());
+  for (auto _ : state) {
+    auto r = i->call("call_host", {});  // guest -> env.now -> guest -> host
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_HostCall);
+
+void BM_GuestFib(benchmark::State& state) {
+  Engine engine;
+  auto i = instantiate(*load(engine, AIRSSYS_FIB_WASM));
+  Value arg[] = {Value::i32(kFibN)};
+  for (auto _ : state) {
+    auto r = i->call("fib", arg);
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["n"] = kFibN;
+}
+BENCHMARK(BM_GuestFib)->Unit(benchmark::kMillisecond);
+
+void BM_NativeFib(benchmark::State& state) {
+  unsigned n = kFibN;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(n);  // opaque input: fib(25) cannot be folded
+    unsigned r = fib(n);
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["n"] = kFibN;
+}
+BENCHMARK(BM_NativeFib)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace airssys::wasm
+
+BENCHMARK_MAIN();
