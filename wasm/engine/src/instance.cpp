@@ -371,17 +371,22 @@ Result<std::vector<Value>> InstanceImpl::invoke(const ExportSlot& slot, std::spa
 }
 
 /// Largest batch that cannot overspend fuel nor push the stacks more than one step past a limit.
+/// Hot: runs once per call for short calls, so the division is skipped when there is room.
 std::uint64_t InstanceImpl::next_batch() const noexcept {
   std::uint64_t batch = kBatch;
   if (limits_.fuel_per_call) batch = std::min(batch, fuel_left_);
   auto& thread = *thread_;
   std::uint64_t frames = detail::frames(thread).size();
   std::uint64_t depth = limits_.max_call_depth;
-  batch = std::min(batch, std::max<std::uint64_t>(1, depth > frames ? depth - frames : 0));
+  if (frames + batch > depth) batch = std::max<std::uint64_t>(1, depth > frames ? depth - frames : 0);
   std::uint64_t values = detail::values(thread).size();
   std::uint64_t cap = limits_.max_stack_bytes / sizeof(wi::Value);
-  std::uint64_t room = cap > values ? (cap - values) / module_->max_values_per_step() : 0;
-  return std::min(batch, std::max<std::uint64_t>(1, room));
+  std::uint64_t per_step = module_->max_values_per_step();
+  if (values + batch * per_step > cap) {
+    std::uint64_t room = cap > values ? (cap - values) / per_step : 0;
+    batch = std::min(batch, std::max<std::uint64_t>(1, room));
+  }
+  return batch;
 }
 
 Result<void> InstanceImpl::check_stacks(std::string_view fn) {
