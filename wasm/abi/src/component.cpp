@@ -40,46 +40,56 @@ Result<void> ComponentInstance::post_return(bool exported, std::string_view name
   return {};
 }
 
+Result<void> ComponentInstance::usable() const {
+  if (broken_) return fail(Errc::poisoned, "the component broke the ABI earlier: " + broken_->message());
+  return {};
+}
+
 Result<tl::expected<void, std::string>> ComponentInstance::init(const Config& config) {
+  AIRSSYS_CHECK(usable());
   InstanceAllocator alloc(*instance_);
   std::vector<Value> flat;
   flat.reserve(kFlatConfig);
-  AIRSSYS_CHECK(lower_config(alloc, config, flat));
+  AIRSSYS_CHECK(note(lower_config(alloc, config, flat)));
   AIRSSYS_TRY(std::uint32_t retptr, call_returning_pointer(kExportInit, flat));
-  auto result = lift_init_result(GuestMemory(instance_->memory()), retptr);
+  auto result = note(lift_init_result(GuestMemory(instance_->memory()), retptr));
   // Post-return runs even if lifting failed: the guest's return area is still the guest's to free.
   AIRSSYS_CHECK(post_return(exports_.post_init, kPostInit, retptr));
   return result;
 }
 
 Result<tl::expected<std::optional<Bytes>, std::string>> ComponentInstance::handle_message(const Message& message) {
+  AIRSSYS_CHECK(usable());
   InstanceAllocator alloc(*instance_);
   std::vector<Value> flat;
   flat.reserve(kFlatMessage);
-  AIRSSYS_CHECK(lower_message(alloc, message, flat));
+  AIRSSYS_CHECK(note(lower_message(alloc, message, flat)));
   AIRSSYS_TRY(std::uint32_t retptr, call_returning_pointer(kExportHandleMessage, flat));
-  auto result = lift_handle_message_result(GuestMemory(instance_->memory()), retptr);
+  auto result = note(lift_handle_message_result(GuestMemory(instance_->memory()), retptr));
   AIRSSYS_CHECK(post_return(exports_.post_handle_message, kPostHandleMessage, retptr));
   return result;
 }
 
 Result<void> ComponentInstance::handle_response(const Response& response) {
+  AIRSSYS_CHECK(usable());
   InstanceAllocator alloc(*instance_);
   std::vector<Value> flat;
   flat.reserve(kFlatResponse);
-  AIRSSYS_CHECK(lower_response(alloc, response, flat));
+  AIRSSYS_CHECK(note(lower_response(alloc, response, flat)));
   AIRSSYS_TRY(auto ignored, instance_->call(kExportHandleResponse, flat));
   (void)ignored;
   return {};
 }
 
 Result<Health> ComponentInstance::health() {
+  AIRSSYS_CHECK(usable());
   AIRSSYS_TRY(std::uint32_t value, call_returning_pointer(kExportHealth, {}));
-  AIRSSYS_TRY(std::uint32_t health, lift_enum(value, 3, "lifecycle.health"));
+  AIRSSYS_TRY(std::uint32_t health, note(lift_enum(value, 3, "lifecycle.health")));
   return static_cast<Health>(health);
 }
 
 Result<void> ComponentInstance::shutdown() {
+  AIRSSYS_CHECK(usable());
   AIRSSYS_TRY(auto ignored, instance_->call(kExportShutdown, {}));
   (void)ignored;
   return {};

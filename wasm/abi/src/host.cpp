@@ -22,9 +22,9 @@ struct Call {
   GuestMemory memory() const { return GuestMemory(ctx.memory()); }
 };
 
-/// Registers one import. `body(Call&, Args, Results) -> Result<void>`.
+/// Registers one import. (Not named `bind`: ADL would find std::bind through std::function.) `body(Call&, Args, Results) -> Result<void>`.
 template <class Body>
-void bind(HostFunctions& out, const HostResolver& resolve, Interface iface, std::string_view name, Body body) {
+void bind_import(HostFunctions& out, const HostResolver& resolve, Interface iface, std::string_view name, Body body) {
   const FuncSpec* spec = find_import(iface, name);
   if (!spec) std::abort();  // the names below come from the same table: a typo here is a bug
   std::string label = std::string(to_string(iface)) + "." + std::string(name);
@@ -40,7 +40,7 @@ void bind(HostFunctions& out, const HostResolver& resolve, Interface iface, std:
 
 void define_messaging(HostFunctions& out, const HostResolver& r) {
   constexpr auto I = Interface::messaging;
-  bind(out, r, I, "send", [](Call& c, Args a, Results) -> Result<void> {
+  bind_import(out, r, I, "send", [](Call& c, Args a, Results) -> Result<void> {
     GuestMemory m = c.memory();
     AIRSSYS_CHECK(m.check(a[7].u32, kSendResultSize, kSendResultAlign, "messaging.send: result area"));
     AIRSSYS_TRY(auto to, m.string(a[0].u32, a[1].u32, "messaging.send: to"));
@@ -50,7 +50,7 @@ void define_messaging(HostFunctions& out, const HostResolver& r) {
     ContextAllocator alloc(c.ctx);
     return lower_send_result(alloc, a[7].u32, result);
   });
-  bind(out, r, I, "request", [](Call& c, Args a, Results) -> Result<void> {
+  bind_import(out, r, I, "request", [](Call& c, Args a, Results) -> Result<void> {
     GuestMemory m = c.memory();
     AIRSSYS_CHECK(m.check(a[5].u32, kSendResultSize, kSendResultAlign, "messaging.request: result area"));
     AIRSSYS_TRY(auto to, m.string(a[0].u32, a[1].u32, "messaging.request: to"));
@@ -59,11 +59,11 @@ void define_messaging(HostFunctions& out, const HostResolver& r) {
     ContextAllocator alloc(c.ctx);
     return lower_request_result(alloc, a[5].u32, result);
   });
-  bind(out, r, I, "cancel", [](Call& c, Args a, Results res) -> Result<void> {
+  bind_import(out, r, I, "cancel", [](Call& c, Args a, Results res) -> Result<void> {
     res[0] = Value::i32(c.host.cancel(a[0].u64) ? 1 : 0);
     return {};
   });
-  bind(out, r, I, "publish", [](Call& c, Args a, Results) -> Result<void> {
+  bind_import(out, r, I, "publish", [](Call& c, Args a, Results) -> Result<void> {
     GuestMemory m = c.memory();
     AIRSSYS_CHECK(m.check(a[4].u32, kSendResultSize, kSendResultAlign, "messaging.publish: result area"));
     AIRSSYS_TRY(auto topic, m.string(a[0].u32, a[1].u32, "messaging.publish: topic"));
@@ -72,7 +72,7 @@ void define_messaging(HostFunctions& out, const HostResolver& r) {
     ContextAllocator alloc(c.ctx);
     return lower_send_result(alloc, a[4].u32, result);
   });
-  bind(out, r, I, "subscribe", [](Call& c, Args a, Results) -> Result<void> {
+  bind_import(out, r, I, "subscribe", [](Call& c, Args a, Results) -> Result<void> {
     GuestMemory m = c.memory();
     AIRSSYS_CHECK(m.check(a[2].u32, kSendResultSize, kSendResultAlign, "messaging.subscribe: result area"));
     AIRSSYS_TRY(auto topic, m.string(a[0].u32, a[1].u32, "messaging.subscribe: topic"));
@@ -80,12 +80,12 @@ void define_messaging(HostFunctions& out, const HostResolver& r) {
     ContextAllocator alloc(c.ctx);
     return lower_send_result(alloc, a[2].u32, result);
   });
-  bind(out, r, I, "unsubscribe", [](Call& c, Args a, Results) -> Result<void> {
+  bind_import(out, r, I, "unsubscribe", [](Call& c, Args a, Results) -> Result<void> {
     AIRSSYS_TRY(auto topic, c.memory().string(a[0].u32, a[1].u32, "messaging.unsubscribe: topic"));
     c.host.unsubscribe(topic);
     return {};
   });
-  bind(out, r, I, "self-address", [](Call& c, Args a, Results) -> Result<void> {
+  bind_import(out, r, I, "self-address", [](Call& c, Args a, Results) -> Result<void> {
     AIRSSYS_CHECK(c.memory().check(a[0].u32, kStringRetSize, kStringRetAlign, "messaging.self-address: result area"));
     std::string self = c.host.self_address();
     ContextAllocator alloc(c.ctx);
@@ -95,30 +95,30 @@ void define_messaging(HostFunctions& out, const HostResolver& r) {
 
 void define_services(HostFunctions& out, const HostResolver& r) {
   constexpr auto I = Interface::services;
-  bind(out, r, I, "log", [](Call& c, Args a, Results) -> Result<void> {
+  bind_import(out, r, I, "log", [](Call& c, Args a, Results) -> Result<void> {
     AIRSSYS_TRY(std::uint32_t level, lift_enum(a[0].u32, 5, "services.log: level"));
     AIRSSYS_TRY(auto text, c.memory().string(a[1].u32, a[2].u32, "services.log: text"));
     c.host.log(static_cast<LogLevel>(level), text);
     return {};
   });
-  bind(out, r, I, "now-unix-ms", [](Call& c, Args, Results res) -> Result<void> {
+  bind_import(out, r, I, "now-unix-ms", [](Call& c, Args, Results res) -> Result<void> {
     res[0] = Value::i64(c.host.now_unix_ms());
     return {};
   });
-  bind(out, r, I, "monotonic-ns", [](Call& c, Args, Results res) -> Result<void> {
+  bind_import(out, r, I, "monotonic-ns", [](Call& c, Args, Results res) -> Result<void> {
     res[0] = Value::i64(c.host.monotonic_ns());
     return {};
   });
-  bind(out, r, I, "set-timer", [](Call& c, Args a, Results res) -> Result<void> {
+  bind_import(out, r, I, "set-timer", [](Call& c, Args a, Results res) -> Result<void> {
     AIRSSYS_TRY(auto payload, c.memory().bytes(a[1].u32, a[2].u32, "services.set-timer: payload"));
     res[0] = Value::i64(c.host.set_timer(a[0].u32, payload));
     return {};
   });
-  bind(out, r, I, "cancel-timer", [](Call& c, Args a, Results res) -> Result<void> {
+  bind_import(out, r, I, "cancel-timer", [](Call& c, Args a, Results res) -> Result<void> {
     res[0] = Value::i32(c.host.cancel_timer(a[0].u64) ? 1 : 0);
     return {};
   });
-  bind(out, r, I, "random-bytes", [](Call& c, Args a, Results) -> Result<void> {
+  bind_import(out, r, I, "random-bytes", [](Call& c, Args a, Results) -> Result<void> {
     AIRSSYS_CHECK(c.memory().check(a[1].u32, kStringRetSize, kStringRetAlign, "services.random-bytes: result area"));
     if (a[0].u32 > kMaxRandomBytes) {
       return fail(Errc::invalid_argument, "services.random-bytes: " + std::to_string(a[0].u32) +
@@ -133,7 +133,7 @@ void define_services(HostFunctions& out, const HostResolver& r) {
 
 void define_storage(HostFunctions& out, const HostResolver& r) {
   constexpr auto I = Interface::storage;
-  bind(out, r, I, "get", [](Call& c, Args a, Results) -> Result<void> {
+  bind_import(out, r, I, "get", [](Call& c, Args a, Results) -> Result<void> {
     GuestMemory m = c.memory();
     AIRSSYS_CHECK(m.check(a[2].u32, kStorageResultSize, kStorageResultAlign, "storage.get: result area"));
     AIRSSYS_TRY(auto key, m.string(a[0].u32, a[1].u32, "storage.get: key"));
@@ -141,7 +141,7 @@ void define_storage(HostFunctions& out, const HostResolver& r) {
     ContextAllocator alloc(c.ctx);
     return lower_storage_get(alloc, a[2].u32, result);
   });
-  bind(out, r, I, "set", [](Call& c, Args a, Results) -> Result<void> {
+  bind_import(out, r, I, "set", [](Call& c, Args a, Results) -> Result<void> {
     GuestMemory m = c.memory();
     AIRSSYS_CHECK(m.check(a[4].u32, kStorageResultSize, kStorageResultAlign, "storage.set: result area"));
     AIRSSYS_TRY(auto key, m.string(a[0].u32, a[1].u32, "storage.set: key"));
@@ -150,7 +150,7 @@ void define_storage(HostFunctions& out, const HostResolver& r) {
     ContextAllocator alloc(c.ctx);
     return lower_storage_unit(alloc, a[4].u32, result);
   });
-  bind(out, r, I, "delete", [](Call& c, Args a, Results) -> Result<void> {
+  bind_import(out, r, I, "delete", [](Call& c, Args a, Results) -> Result<void> {
     GuestMemory m = c.memory();
     AIRSSYS_CHECK(m.check(a[2].u32, kStorageResultSize, kStorageResultAlign, "storage.delete: result area"));
     AIRSSYS_TRY(auto key, m.string(a[0].u32, a[1].u32, "storage.delete: key"));
@@ -158,7 +158,7 @@ void define_storage(HostFunctions& out, const HostResolver& r) {
     ContextAllocator alloc(c.ctx);
     return lower_storage_bool(alloc, a[2].u32, result);
   });
-  bind(out, r, I, "list-keys", [](Call& c, Args a, Results) -> Result<void> {
+  bind_import(out, r, I, "list-keys", [](Call& c, Args a, Results) -> Result<void> {
     GuestMemory m = c.memory();
     AIRSSYS_CHECK(m.check(a[3].u32, kStorageResultSize, kStorageResultAlign, "storage.list-keys: result area"));
     AIRSSYS_TRY(auto prefix, m.string(a[0].u32, a[1].u32, "storage.list-keys: prefix"));
@@ -167,7 +167,7 @@ void define_storage(HostFunctions& out, const HostResolver& r) {
     ContextAllocator alloc(c.ctx);
     return lower_storage_keys(alloc, a[3].u32, result);
   });
-  bind(out, r, I, "usage", [](Call& c, Args a, Results) -> Result<void> {
+  bind_import(out, r, I, "usage", [](Call& c, Args a, Results) -> Result<void> {
     AIRSSYS_CHECK(c.memory().check(a[0].u32, kUsageResultSize, kUsageResultAlign, "storage.usage: result area"));
     auto result = c.host.storage_usage();
     ContextAllocator alloc(c.ctx);

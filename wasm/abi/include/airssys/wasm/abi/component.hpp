@@ -15,6 +15,8 @@
 //
 // The outer Result is the host's view (a trap, fuel/deadline/memory limit, bad pointer: the
 // instance is then poisoned); the inner expected is the guest's own answer (err(string)).
+// A guest that returns garbage (an ABI error while lifting its result) broke the contract: like
+// a trap, every later call then fails with `poisoned` naming the first error.
 // Thread-safety: like Instance, one thread at a time (the component's actor).
 #pragma once
 
@@ -53,6 +55,8 @@ class ComponentInstance {
   Result<void> shutdown();
 
   Instance& instance() noexcept { return *instance_; }
+  /// True once a call trapped, hit a limit or broke the ABI: the instance is not called again.
+  bool poisoned() const noexcept { return broken_.has_value() || instance_->poisoned(); }
   const ExportSet& exports() const noexcept { return exports_; }
   const ImportReport& imports() const noexcept { return imports_; }
 
@@ -61,10 +65,18 @@ class ComponentInstance {
       : instance_(std::move(instance)), exports_(exports), imports_(std::move(imports)) {}
   Result<std::uint32_t> call_returning_pointer(std::string_view name, std::span<const Value> args);
   Result<void> post_return(bool exported, std::string_view name, std::uint32_t retptr);
+  Result<void> usable() const;
+  /// Remembers an ABI-phase error (the guest broke the contract) and passes any result through.
+  template <class T>
+  Result<T> note(Result<T> r) {
+    if (!r && r.error().phase() == Phase::abi && !broken_) broken_ = r.error();
+    return r;
+  }
 
   std::unique_ptr<Instance> instance_;
   ExportSet exports_;
   ImportReport imports_;
+  std::optional<Error> broken_;
 };
 
 }  // namespace airssys::wasm::abi

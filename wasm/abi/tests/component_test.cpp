@@ -1,0 +1,199 @@
+// Every well-behaved guest component, loaded through the engine and the ABI layer, called with
+// real arguments; results checked byte for byte against a recording TestHost.
+#include "component_fixture.hpp"
+
+using namespace airssys;
+using namespace airssys::wasm;
+using namespace airssys::wasm::abi;
+using namespace airssys::wasm::abi::testing;
+
+namespace {
+
+TEST_F(ComponentTest, EchoReturnsThePayloadByteForByte) {
+  auto echo = start("echo");
+  ASSERT_TRUE(echo);
+  ASSERT_EQ(host.logs.size(), 1u);  // init logs its address
+  EXPECT_EQ(host.logs[0].second, "test/echo");
+  for (std::size_t size : {0, 1, 7, 1024, 65536, 1 << 20}) {
+    Message m = msg("");
+    m.payload.resize(size);
+    for (std::size_t i = 0; i < size; ++i) m.payload[i] = static_cast<std::uint8_t>(i * 31 + size);
+    m.codec = "raw";
+    m.correlation = 5;
+    m.topic = "t";
+    auto r = echo->handle_message(m);
+    ASSERT_TRUE(r && *r && **r) << size << ": " << answer(r);
+    EXPECT_EQ(***r, m.payload) << size;
+  }
+  EXPECT_EQ(*echo->health(), Health::healthy);
+  ASSERT_TRUE(echo->shutdown());
+  EXPECT_EQ(host.logs.back().first, LogLevel::debug);
+}
+
+TEST_F(ComponentTest, EchoFreesWhatItIsGiven) {
+  // Arguments and post-return buffers are freed: memory stops growing after a warm-up.
+  auto echo = start("echo");
+  ASSERT_TRUE(echo);
+  Message m = msg(std::string(4096, 'x'));
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(echo->handle_message(m));
+  auto warm = echo->instance().memory().size();
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(answer(echo->handle_message(m)), std::string(4096, 'x'));
+  EXPECT_EQ(echo->instance().memory().size(), warm);
+}
+
+TEST_F(ComponentTest, EchoInCppUsesTheWrapper) {
+  auto echo = start("echo_cpp");
+  ASSERT_TRUE(echo);
+  EXPECT_EQ(answer(echo->handle_message(msg("abc"))), "abc");
+  EXPECT_EQ(answer(echo->handle_message(msg("whoami"))), "test/self");
+  EXPECT_EQ(answer(echo->handle_message(msg("abc"))), "abc");  // state survived: ctors ran once
+  EXPECT_TRUE(echo->exports().post_handle_message);
+}
+
+TEST_F(ComponentTest, CounterKeepsStateAcrossMessages) {
+  auto counter = start("counter", Config{"", {{"start", "5"}}, {}});
+  ASSERT_TRUE(counter);
+  EXPECT_EQ(answer(counter->handle_message(msg("x"))), "6");
+  EXPECT_EQ(answer(counter->handle_message(msg("x"))), "7");
+  EXPECT_EQ(answer(counter->handle_message(msg("add 10"))), "17");
+  EXPECT_EQ(answer(counter->handle_message(msg("get"))), "17");
+  EXPECT_EQ(*counter->health(), Health::healthy);
+  EXPECT_EQ(answer(counter->handle_message(msg("add 1000000"))), "1000017");
+  EXPECT_EQ(*counter->health(), Health::degraded);
+}
+
+TEST_F(ComponentTest, CounterInitCanFail) {
+  auto module = load_guest("counter");
+  auto comp = ComponentInstance::create(*module, host);
+  ASSERT_TRUE(comp);
+  auto init = (*comp)->init(Config{"test/counter", {}, bytes("xyz")});
+  ASSERT_TRUE(init);
+  ASSERT_FALSE(*init);
+  EXPECT_EQ(init->error(), "counter: refused data");
+}
+
+TEST_F(ComponentTest, RequesterRequestsAndHandlesTheResponse) {
+  auto req = start("requester");
+  ASSERT_TRUE(req);
+  EXPECT_EQ(answer(req->handle_message(msg("go test/echo"))), "42");
+  ASSERT_EQ(host.requests.size(), 1u);
+  EXPECT_EQ(host.requests[0].to, "test/echo");
+  EXPECT_EQ(text(host.requests[0].payload), "ping");
+  EXPECT_EQ(host.requests[0].timeout_ms, 500u);
+  EXPECT_EQ(answer(req->handle_message(msg("last"))), "none");
+
+  ASSERT_TRUE(req->handle_response(Response{42, "test/echo", bytes("pong")}));
+  EXPECT_EQ(answer(req->handle_message(msg("last"))), "pong");
+
+  ASSERT_TRUE(req->handle_response(
+      Response{43, "test/echo", tl::unexpected(RequestError{RequestError::Kind::target_failed, "boom"})}));
+  EXPECT_EQ(answer(req->handle_message(msg("last"))), "error:4:boom");
+  ASSERT_TRUE(req->handle_response(Response{44, "test/echo", tl::unexpected(RequestError{RequestError::Kind::timeout, {}})}));
+  EXPECT_EQ(answer(req->handle_message(msg("last"))), "error:0:");
+
+  EXPECT_EQ(answer(req->handle_message(msg("cancel 42"))), "cancelled");
+  EXPECT_EQ(host.cancelled, std::vector<std::uint64_t>{42});
+  EXPECT_EQ(answer(req->handle_message(msg("cancel 99"))), "not pending");
+
+  host.send_failure = SendError{SendError::Kind::target_not_found, "nobody/home"};
+  EXPECT_EQ(answer(req->handle_message(msg("go nobody/home"))), "err: request: target-not-found");
+}
+
+TEST_F(ComponentTest, PublisherPublishes) {
+  auto pub = start("publisher", Config{"", {{"topic", "news/eu"}}, {}});
+  ASSERT_TRUE(pub);
+  EXPECT_EQ(answer(pub->handle_message(msg("hello"))), "published");
+  ASSERT_EQ(host.published.size(), 1u);
+  EXPECT_EQ(host.published[0].first, "news/eu");
+  EXPECT_EQ(text(host.published[0].second), "hello");
+  host.send_failure = SendError{SendError::Kind::denied, "no publishing for you"};
+  EXPECT_EQ(answer(pub->handle_message(msg("again"))), "err: no publishing for you");
+  host.send_failure = SendError{SendError::Kind::too_large, {}, 10};
+  EXPECT_EQ(answer(pub->handle_message(msg("again"))), "err: publish failed");
+}
+
+TEST_F(ComponentTest, SubscriberSubscribesAndReceives) {
+  auto sub = start("subscriber", Config{"", {{"topics", "a,b/c"}}, {}});
+  ASSERT_TRUE(sub);
+  EXPECT_EQ(host.subscriptions, (std::set<std::string>{"a", "b/c"}));
+  Message m = msg("hi");
+  m.topic = "a";
+  EXPECT_EQ(answer(sub->handle_message(m)), "a:hi");
+  EXPECT_EQ(answer(sub->handle_message(msg("count"))), "1");
+  EXPECT_EQ(answer(sub->handle_message(msg("leave a"))), "none");
+  EXPECT_EQ(host.subscriptions, (std::set<std::string>{"b/c"}));
+  ASSERT_TRUE(sub->shutdown());
+  EXPECT_TRUE(host.subscriptions.empty());
+}
+
+TEST_F(ComponentTest, SubscriberInitFailsWhenRefused) {
+  host.send_failure = SendError{SendError::Kind::denied, "no"};
+  auto comp = ComponentInstance::create(*load_guest("subscriber"), host);
+  ASSERT_TRUE(comp);
+  auto init = (*comp)->init(Config{"test/sub", {{"topics", "a"}}, {}});
+  ASSERT_TRUE(init);
+  EXPECT_EQ(init->error(), "subscriber: subscribe refused");
+  auto init2 = (*comp)->init(Config{"test/sub", {}, {}});
+  EXPECT_EQ(init2->error(), "subscriber: setting 'topics' missing or too long");
+}
+
+TEST_F(ComponentTest, TimerUsesServices) {
+  auto timer = start("timer");
+  ASSERT_TRUE(timer);
+  EXPECT_EQ(answer(timer->handle_message(msg("start 250"))), "1");
+  ASSERT_EQ(host.timers.size(), 1u);
+  EXPECT_EQ(host.timers[1].delay_ms, 250u);
+  EXPECT_EQ(text(host.timers[1].payload), "tick");
+
+  Message fired = msg("tick");  // what the component layer will deliver when it fires
+  fired.codec = "airssys/timer";
+  EXPECT_EQ(answer(timer->handle_message(fired)), "fired:tick");
+  EXPECT_EQ(answer(timer->handle_message(msg("fired"))), "1");
+  EXPECT_EQ(answer(timer->handle_message(msg("cancel 1"))), "cancelled");
+  EXPECT_EQ(answer(timer->handle_message(msg("cancel 1"))), "not pending");
+
+  EXPECT_EQ(answer(timer->handle_message(msg("now"))), std::to_string(host.unix_ms));
+  auto before = host.monotonic_ns();
+  auto mono = std::stoull(answer(timer->handle_message(msg("mono"))));
+  EXPECT_GE(mono, before);
+  EXPECT_EQ(answer(timer->handle_message(msg("rand 16"))), text(host.random_bytes(16)));
+  EXPECT_EQ(answer(timer->handle_message(msg("rand 0"))), "");
+  EXPECT_EQ(answer(timer->handle_message(msg("self"))), "test/self");
+  EXPECT_EQ(answer(timer->handle_message(msg("log careful"))), "none");
+  ASSERT_FALSE(host.logs.empty());
+  EXPECT_EQ(host.logs.back(), std::make_pair(LogLevel::warn, std::string("careful")));
+}
+
+TEST_F(ComponentTest, StorageThroughAnInMemoryHost) {
+  auto st = start("storage");
+  ASSERT_TRUE(st);
+  EXPECT_EQ(answer(st->handle_message(msg("set k1 v1"))), "ok");
+  EXPECT_EQ(answer(st->handle_message(msg("set k2 value two"))), "ok");
+  EXPECT_EQ(text(host.store["k2"]), "value two");
+  EXPECT_EQ(answer(st->handle_message(msg("get k1"))), "v1");
+  EXPECT_EQ(answer(st->handle_message(msg("get nope"))), "(none)");
+  EXPECT_EQ(answer(st->handle_message(msg("set other x"))), "ok");
+  EXPECT_EQ(answer(st->handle_message(msg("list k"))), "k1,k2");
+  EXPECT_EQ(answer(st->handle_message(msg("list"))), "k1,k2,other");
+  EXPECT_EQ(answer(st->handle_message(msg("usage"))), "21,3,1024");
+  EXPECT_EQ(answer(st->handle_message(msg("del k1"))), "deleted");
+  EXPECT_EQ(answer(st->handle_message(msg("del k1"))), "absent");
+  EXPECT_EQ(answer(st->handle_message(msg("set big " + std::string(2000, 'z')))), "err: 1:");  // quota
+  EXPECT_EQ(answer(st->handle_message(msg("set  v"))), "err: 2:empty key");
+  host.storage_failure = StorageError{StorageError::Kind::io, "disk on fire"};
+  for (const char* cmd : {"get k2", "set a b", "del a", "list", "usage"})
+    EXPECT_EQ(answer(st->handle_message(msg(cmd))), "err: 3:disk on fire") << cmd;
+}
+
+TEST_F(ComponentTest, ReportsWhatItImports) {
+  auto echo = start("echo");
+  auto storage = start("storage");
+  ASSERT_TRUE(echo && storage);
+  EXPECT_EQ(echo->imports().interfaces, static_cast<Interfaces>(Interface::services));
+  EXPECT_EQ(storage->imports().interfaces, static_cast<Interfaces>(Interface::storage));
+  EXPECT_TRUE(storage->imports().foreign.empty());
+  auto timer = inspect_imports(load_guest("timer")->info());
+  EXPECT_EQ(timer.interfaces, Interface::messaging | Interface::services);  // self-address is messaging
+}
+
+}  // namespace
