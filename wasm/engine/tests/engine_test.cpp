@@ -399,6 +399,42 @@ TEST_F(EngineTest, FailedReentrantCallPoisonsEvenIfSwallowed) {
   EXPECT_FALSE(i->poisoned());
 }
 
+TEST_F(EngineTest, NestedTrapPoisonsEvenIfTheHostSwallowsIt) {
+  auto host = full_host();
+  host.define("env", "now", {{}, {ValType::i64}}, [](CallContext& ctx, auto, std::span<Value> results) -> Result<void> {
+    auto r = ctx.call("boom", {});
+    if (r || r.error().code != Errc::trap) return fail(Errc::host_error, "expected a trap");
+    auto again = ctx.call("empty", {});  // the instance is already poisoned
+    if (again || again.error().code != Errc::poisoned) return fail(Errc::host_error, "expected poisoned");
+    results[0] = Value::i64(0);
+    return {};  // swallowed: the guest must still not continue
+  });
+  auto i = instantiate("host", {}, host);
+  auto r = call(*i, "time");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::trap);
+  EXPECT_NE(r.error().context.find("boom: unreachable executed"), std::string::npos) << r.error().context;
+  EXPECT_TRUE(i->poisoned());
+}
+
+TEST_F(EngineTest, ReentrancyDepthIsBounded) {
+  // Guest -> host -> guest -> host ... without end: stopped long before the native stack is at risk.
+  auto host = full_host();
+  int depth = 0;
+  host.define("env", "now", {{}, {ValType::i64}}, [&](CallContext& ctx, auto, std::span<Value> results) -> Result<void> {
+    ++depth;
+    auto r = ctx.call("time", {});
+    if (!r) return tl::unexpected(r.error());
+    results[0] = (*r)[0];
+    return {};
+  });
+  auto i = instantiate("host", {}, host);
+  auto r = call(*i, "time");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::stack_exhausted);
+  EXPECT_LE(depth, 64);
+}
+
 // ---- limits --------------------------------------------------------------------------------
 
 TEST_F(EngineTest, FuelLimitsInstructions) {

@@ -13,6 +13,7 @@
   (func (export "time") (result i64) (call $now))
   (func (export "call_host") (call $now) drop)
   (func (export "empty"))
+  (func (export "boom") unreachable)
   (func (export "host_loop") (param i32) (result i64) (local $i i32) (local $acc i64)
     (block $done (loop $again
       (br_if $done (i32.ge_u (local.get $i) (local.get 0)))
