@@ -41,7 +41,8 @@ set(AIRSSYS_GUEST_DIR ${CMAKE_BINARY_DIR}/guests CACHE INTERNAL "where guest .wa
 set(AIRSSYS_GUEST_SDK_DIR ${CMAKE_CURRENT_LIST_DIR}/../guest CACHE INTERNAL "guest SDK sources")
 set(AIRSSYS_GUEST_CHECK_SCRIPT ${CMAKE_CURRENT_LIST_FILE} CACHE INTERNAL "")
 
-set(AIRSSYS_GUEST_COMMON_FLAGS --target=wasm32-unknown-unknown -O2 -g0 -ffreestanding -nostdlib
+# -mbulk-memory: memcpy/memset become memory.copy/memory.fill (the engine's wabt supports them).
+set(AIRSSYS_GUEST_COMMON_FLAGS --target=wasm32-unknown-unknown -mbulk-memory -O2 -g0 -ffreestanding -nostdlib
   -fvisibility=hidden -Wall -Wextra -Werror=implicit-function-declaration)
 set(AIRSSYS_GUEST_C_FLAGS -std=c11)
 set(AIRSSYS_GUEST_CXX_FLAGS -std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics)
