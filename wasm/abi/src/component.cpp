@@ -23,6 +23,10 @@ Result<std::unique_ptr<ComponentInstance>> ComponentInstance::create(const Modul
     return fail(Errc::import_signature, module.info().name + ": " + report.mistyped.front());
   }
   AIRSSYS_TRY(auto instance, Instance::create(module, imports, limits, static_cast<Host*>(&host), std::move(label)));
+  if (exports.initialize) {
+    AIRSSYS_TRY(auto ignored, instance->call(kExportInitialize, {}));
+    (void)ignored;
+  }
   return std::unique_ptr<ComponentInstance>(new ComponentInstance(std::move(instance), exports, std::move(report)));
 }
 

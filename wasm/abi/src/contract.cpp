@@ -142,6 +142,12 @@ Result<ExportSet> check_exports(const ModuleInfo& info) {
   if (!post_init) return tl::unexpected(post_init.error());
   auto post_msg = check_post(info, kPostHandleMessage);
   if (!post_msg) return tl::unexpected(post_msg.error());
+  if (const ExportInfo* e = find_export(info, kExportInitialize)) {
+    if (e->kind != ImportInfo::Kind::func || !(e->type == FuncType{})) {
+      return fail(Errc::export_signature, info.name + ": '_initialize' must be a function () -> ()");
+    }
+    set.initialize = true;
+  }
   set.post_init = *post_init;
   set.post_handle_message = *post_msg;
   return set;

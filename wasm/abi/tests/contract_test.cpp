@@ -47,6 +47,15 @@ TEST(Contract, MinimalModuleIsAccepted) {
   EXPECT_EQ(*(*comp)->health(), Health::healthy);
 }
 
+TEST(Contract, InitializeRunsOnceAtCreate) {
+  TestHost host;
+  auto comp = ComponentInstance::create(*load_guest("initialize"), host);
+  ASSERT_TRUE(comp) << comp.error().message();
+  EXPECT_TRUE((*comp)->exports().initialize);
+  EXPECT_EQ(*(*comp)->health(), Health::degraded);  // health returns the run count: 1
+  EXPECT_EQ(*(*comp)->health(), Health::degraded);
+}
+
 TEST(Contract, MissingExportIsNamed) {
   auto e = create_error("missing_export");
   EXPECT_EQ(e.code, Errc::missing_export);

@@ -8,7 +8,8 @@
 //   auto answer = (*comp)->handle_message(Message{.from = "a/b", .payload = {1, 2, 3}});
 //
 // create() checks the required exports and their core signatures first (missing_export /
-// export_signature naming the export), then links the imports and instantiates.
+// export_signature naming the export), then links the imports, instantiates, and calls
+// `_initialize` if the module exports it.
 // Each call lowers its arguments into guest memory through cabi_realloc, calls the export,
 // lifts the result with checks (a guest returning garbage gets bad_pointer / bad_utf8 /
 // bad_discriminant, never UB), then calls the export's post-return if the guest has one.

@@ -26,6 +26,9 @@ inline constexpr std::string_view kExportHandleResponse = "airssys:component/lif
 inline constexpr std::string_view kExportHealth = "airssys:component/lifecycle@0.1.0#health";
 inline constexpr std::string_view kExportShutdown = "airssys:component/lifecycle@0.1.0#shutdown";
 inline constexpr std::string_view kExportRealloc = "cabi_realloc";
+/// Optional, () -> (): run once after instantiation, before any other export (the build-targets
+/// "initialization export"; wasi-libc reactors put their constructors there).
+inline constexpr std::string_view kExportInitialize = "_initialize";
 inline constexpr std::string_view kPostInit = "cabi_post_airssys:component/lifecycle@0.1.0#init";
 inline constexpr std::string_view kPostHandleMessage = "cabi_post_airssys:component/lifecycle@0.1.0#handle-message";
 
@@ -60,6 +63,7 @@ const FuncType& post_return_type();
 struct ExportSet {
   bool post_init = false;
   bool post_handle_message = false;
+  bool initialize = false;  ///< `_initialize` () -> ()
 };
 
 /// Checks a module exports everything the contract requires with the right core signatures and
