@@ -272,9 +272,14 @@ class SpecFile {
 /// Commands that fail for a reason outside the engine's contract, each with why:
 /// - elem: modules 2 and 3 import module 1's table (skipped: the host offers functions only), so
 ///   module 1's table lacks the elements the next five commands expect.
-/// - memory_grow, memory_trap: commands after a trap read memory written before it; the engine
-///   poisons a trapped instance and the runner restarts it fresh, so that state is gone.
-const std::map<std::string, int> kKnownFailures = {{"elem", 5}, {"memory_grow", 3}, {"memory_trap", 4}};
+/// - bulk, memory_grow, memory_trap: commands after a trap read memory written before it; the
+///   engine poisons a trapped instance and the runner restarts it fresh, so that state is gone.
+/// - ref_is_null, table_get: the check reads a table slot an earlier (skipped) command filled with
+///   a non-null externref, which the host cannot create.
+/// (table_copy, table_init and table_grow are left out of the subset: most of their commands
+/// depend on table state from before a trap or on host-made externrefs, for the reasons above.)
+const std::map<std::string, int> kKnownFailures = {{"bulk", 2},        {"elem", 5},        {"memory_grow", 3},
+                                                   {"memory_trap", 4}, {"ref_is_null", 1}, {"table_get", 1}};
 
 std::vector<std::string> spec_files() {
   std::vector<std::string> names;
