@@ -1,5 +1,8 @@
 // Every well-behaved guest component, loaded through the engine and the ABI layer, called with
 // real arguments; results checked byte for byte against a recording TestHost.
+#include <atomic>
+#include <thread>
+
 #include "component_fixture.hpp"
 
 using namespace airssys;
@@ -97,6 +100,63 @@ TEST_F(ComponentTest, RequesterRequestsAndHandlesTheResponse) {
 
   host.send_failure = SendError{SendError::Kind::target_not_found, "nobody/home"};
   EXPECT_EQ(answer(req->handle_message(msg("go nobody/home"))), "err: request: target-not-found");
+}
+
+TEST_F(ComponentTest, RequesterSeesEveryRequestErrorCase) {
+  auto req = start("requester");
+  ASSERT_TRUE(req);
+  using K = RequestError::Kind;
+  const std::pair<RequestError, std::string> cases[] = {
+      {{K::timeout, {}}, "error:0:"},
+      {{K::cancelled, {}}, "error:1:"},
+      {{K::denied, "not allowed"}, "error:2:not allowed"},
+      {{K::target_not_found, "app/gone"}, "error:3:app/gone"},
+      {{K::target_failed, "crashed \xe2\x9c\x9d"}, "error:4:crashed \xe2\x9c\x9d"},  // UTF-8 passes through
+      {{K::queue_full, {}}, "error:5:"},
+  };
+  std::uint64_t id = 100;
+  for (const auto& [error, expected] : cases) {
+    ASSERT_TRUE(req->handle_response(Response{id++, "app/x", tl::unexpected(error)}));
+    EXPECT_EQ(answer(req->handle_message(msg("last"))), expected);
+  }
+  // An empty ok payload is still some([]).
+  ASSERT_TRUE(req->handle_response(Response{id, "app/x", Bytes{}}));
+  EXPECT_EQ(answer(req->handle_message(msg("last"))), "");
+}
+
+TEST_F(ComponentTest, ManyInstancesOfOneModuleAreIsolated) {
+  auto a = start("counter");
+  auto b = start("counter", Config{"", {{"start", "100"}}, {}});
+  ASSERT_TRUE(a && b);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(a->handle_message(msg("x")));
+  EXPECT_EQ(answer(a->handle_message(msg("get"))), "5");
+  EXPECT_EQ(answer(b->handle_message(msg("get"))), "100");
+}
+
+TEST_F(ComponentTest, InstancesOnSeveralThreads) {
+  // Each thread drives its own instance (the actor model); the Engine, the module and
+  // default_imports() are shared. Nothing in the ABI layer is shared mutable state.
+  constexpr int kThreads = 4, kMessages = 200;
+  auto module = load_guest("echo_cpp");
+  ASSERT_TRUE(module);
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      TestHost own;  // a Host per instance: TestHost itself is not thread-safe
+      own.self = "test/t" + std::to_string(t);
+      auto comp = ComponentInstance::create(*module, own, {}, own.self);
+      if (!comp || !(*comp)->init(Config{own.self, {}, {}})) return;
+      for (int i = 0; i < kMessages; ++i) {
+        std::string payload = own.self + "#" + std::to_string(i);
+        if (answer((*comp)->handle_message(msg(payload))) == payload &&
+            answer((*comp)->handle_message(msg("whoami"))) == own.self)
+          ++ok;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), kThreads * kMessages);
 }
 
 TEST_F(ComponentTest, PublisherPublishes) {
