@@ -21,6 +21,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::uint64_t kBatch = 1000;     // instructions between limit checks (~10 us)
+constexpr std::uint64_t kMinBatch = 16;
+// Bytes of bulk memory work allowed per batch (~100 ms of memset) for modules that use bulk
+// instructions: with a 16 MiB memory their batches are 64 instructions, not 1000.
+constexpr std::uint64_t kBulkBytesPerBatch = 1ull << 30;
 constexpr int kMaxNesting = 64;            // host -> guest reentrancy; each level uses native stack
 constexpr std::uint64_t kPageSize = 65536;
 constexpr std::uint64_t kMaxPages32 = 65536;
@@ -96,6 +100,7 @@ class InstanceImpl final : public Instance {
   Result<void> check_initial_sizes() const;
   void apply_size_limits(wi::ModuleDesc& desc) const;
   void make_thread();
+  void update_batch();
   void index_exports();
   const ExportSlot* find_export(std::string_view name) const noexcept;
   Result<void> check_args(const ExportSlot& slot, std::span<const Value> args) const;
@@ -125,6 +130,7 @@ class InstanceImpl final : public Instance {
   bool poisoned_ = false;
   Error poison_error_;  // the first failure; later ones are its consequences
   bool thread_stale_ = false;
+  std::uint64_t batch_ = kBatch;  // instructions per batch for this module and these limits
 
   // The current top-level call, shared by the reentrant calls it makes.
   int nesting_ = 0;
@@ -208,6 +214,15 @@ void InstanceImpl::apply_size_limits(wi::ModuleDesc& desc) const {
   for (auto& t : desc.tables) clamp(t.type.limits, t.type.limits, limits_.max_table_elements, t.type.limits.initial);
 }
 
+/// Bounds the wall time of one batch: a bulk instruction over the whole memory counts as one.
+void InstanceImpl::update_batch() {
+  batch_ = kBatch;
+  if (module_->uses_bulk_ops()) {
+    std::uint64_t bytes = std::max<std::uint64_t>(limits_.max_memory_bytes, limits_.max_table_elements * 8);
+    batch_ = std::clamp<std::uint64_t>(kBulkBytesPerBatch / std::max<std::uint64_t>(bytes, 1), kMinBatch, kBatch);
+  }
+}
+
 void InstanceImpl::make_thread() {
   thread_ = std::make_unique<wi::Thread>(store_);
   // wabt traps when the frame vector is full; run() keeps below max_call_depth + 1 itself, so
@@ -234,6 +249,7 @@ void InstanceImpl::index_exports() {
 
 Result<void> InstanceImpl::instantiate() {
   if (auto ok = check_initial_sizes(); !ok) return ok;
+  update_batch();
   wi::ModuleDesc desc = module_->desc();  // each instance owns its copy: separate Store, no sharing
   apply_size_limits(desc);
   auto mod = wi::Module::New(store_, std::move(desc));
@@ -268,6 +284,7 @@ Result<void> InstanceImpl::instantiate() {
 void InstanceImpl::set_limits(const Limits& limits) {
   bool depth_changed = limits.max_call_depth != limits_.max_call_depth;
   limits_ = limits;
+  update_batch();
   if (instance_) {
     const auto& mems = instance_->memories();
     for (std::size_t i = 0; i < mems.size() && i < module_->desc().memories.size(); ++i) {
@@ -373,7 +390,7 @@ Result<std::vector<Value>> InstanceImpl::invoke(const ExportSlot& slot, std::spa
 /// Largest batch that cannot overspend fuel nor push the stacks more than one step past a limit.
 /// Hot: runs once per call for short calls, so the division is skipped when there is room.
 std::uint64_t InstanceImpl::next_batch() const noexcept {
-  std::uint64_t batch = kBatch;
+  std::uint64_t batch = batch_;
   if (limits_.fuel_per_call) batch = std::min(batch, fuel_left_);
   auto& thread = *thread_;
   std::uint64_t frames = detail::frames(thread).size();

@@ -46,22 +46,38 @@ std::string describe(std::string_view name, const wabt::Errors& errors) {
 }
 
 /// Binary syntax only (no validation): tells malformed input from input that does not validate.
+/// On the way it notes bulk memory/table instructions, whose cost grows with the memory size.
 class SyntaxCheck final : public wabt::BinaryReaderNop {
  public:
   bool OnError(const wabt::Error& error) override {
     errors.push_back(error);
     return true;  // handled: wabt would otherwise print it to stderr
   }
+  wabt::Result OnMemoryCopyExpr(wabt::Index, wabt::Index) override { return bulk(); }
+  wabt::Result OnMemoryFillExpr(wabt::Index) override { return bulk(); }
+  wabt::Result OnMemoryInitExpr(wabt::Index, wabt::Index) override { return bulk(); }
+  wabt::Result OnTableCopyExpr(wabt::Index, wabt::Index) override { return bulk(); }
+  wabt::Result OnTableFillExpr(wabt::Index) override { return bulk(); }
+  wabt::Result OnTableInitExpr(wabt::Index, wabt::Index) override { return bulk(); }
+
   wabt::Errors errors;
+  bool uses_bulk_ops = false;
+
+ private:
+  wabt::Result bulk() {
+    uses_bulk_ops = true;
+    return wabt::Result::Ok;
+  }
 };
 
-Result<void> check_syntax(std::string_view name, std::span<const std::uint8_t> bytes) {
+/// Returns whether the module uses bulk memory/table instructions.
+Result<bool> check_syntax(std::string_view name, std::span<const std::uint8_t> bytes) {
   SyntaxCheck check;
   auto options = read_options();
   if (wabt::Failed(wabt::ReadBinary(bytes.data(), bytes.size(), &check, options))) {
     return fail(Errc::malformed_module, describe(name, check.errors));
   }
-  return {};
+  return check.uses_bulk_ops;
 }
 
 ModuleInfo inspect(std::string name, const wi::ModuleDesc& desc, std::span<const std::uint8_t> bytes) {
@@ -90,7 +106,8 @@ ModuleInfo inspect(std::string name, const wi::ModuleDesc& desc, std::span<const
 }
 
 Result<std::shared_ptr<ModuleImpl>> decode(std::string name, std::span<const std::uint8_t> bytes) {
-  if (auto syntax = check_syntax(name, bytes); !syntax) return tl::unexpected(syntax.error());
+  auto bulk = check_syntax(name, bytes);
+  if (!bulk) return tl::unexpected(bulk.error());
   wabt::Errors errors;
   wi::ModuleDesc desc;
   auto options = read_options();
@@ -98,7 +115,7 @@ Result<std::shared_ptr<ModuleImpl>> decode(std::string name, std::span<const std
     return fail(Errc::invalid_module, describe(name, errors));
   }
   auto info = inspect(std::move(name), desc, bytes);
-  return std::make_shared<ModuleImpl>(std::move(info), std::move(desc));
+  return std::make_shared<ModuleImpl>(std::move(info), std::move(desc), *bulk);
 }
 
 Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path) {
@@ -111,7 +128,8 @@ Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path) {
 
 }  // namespace
 
-ModuleImpl::ModuleImpl(ModuleInfo info, wi::ModuleDesc desc) : info_(std::move(info)), desc_(std::move(desc)) {
+ModuleImpl::ModuleImpl(ModuleInfo info, wi::ModuleDesc desc, bool uses_bulk_ops)
+    : info_(std::move(info)), desc_(std::move(desc)), uses_bulk_ops_(uses_bulk_ops) {
   if (!desc_.starts.empty()) start_ = desc_.starts.front().func_index;
   desc_.starts.clear();
   std::uint64_t most = 2;  // any plain instruction pushes at most a couple of values

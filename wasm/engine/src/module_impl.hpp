@@ -16,7 +16,7 @@ namespace wi = wabt::interp;
 /// copies into its own Store. Immutable after construction, so shared freely between threads.
 class ModuleImpl final : public Module, public std::enable_shared_from_this<ModuleImpl> {
  public:
-  ModuleImpl(ModuleInfo info, wi::ModuleDesc desc);
+  ModuleImpl(ModuleInfo info, wi::ModuleDesc desc, bool uses_bulk_ops);
 
   const ModuleInfo& info() const noexcept override { return info_; }
   /// Decoded template with the start function removed (instances run it under their limits).
@@ -25,12 +25,16 @@ class ModuleImpl final : public Module, public std::enable_shared_from_this<Modu
   /// The most values one interpreter step can push (a function entry pushes all its locals, a
   /// host call its results): bounds how far a batch can overshoot the stack limit.
   std::uint64_t max_values_per_step() const noexcept { return max_values_per_step_; }
+  /// memory.fill/copy/init or table.fill/copy/init appear: one instruction can then take time
+  /// proportional to the memory size, so instances check their deadline more often.
+  bool uses_bulk_ops() const noexcept { return uses_bulk_ops_; }
 
  private:
   ModuleInfo info_;
   wi::ModuleDesc desc_;
   std::optional<wi::Index> start_;
   std::uint64_t max_values_per_step_ = 0;
+  bool uses_bulk_ops_ = false;
 };
 
 /// A wabt value type as ours; nullopt for types the boundary does not know (never after

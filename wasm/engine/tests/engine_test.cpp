@@ -480,6 +480,17 @@ TEST_F(EngineTest, DeadlineStopsInfiniteLoop) {
   EXPECT_EQ(call(*i, "size").error().code, Errc::poisoned);
 }
 
+TEST_F(EngineTest, DeadlineHoldsAgainstBulkMemoryInstructions) {
+  // 1000 fills of 16 MiB would take seconds; modules with bulk instructions get smaller batches.
+  auto i = instantiate("bulk", Limits{.deadline_ms = 50});
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = call(*i, "fill_forever");
+  auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::deadline_exceeded);
+  EXPECT_LT(took, 600ms);
+}
+
 TEST_F(EngineTest, DeadlineCoversHostCallbacks) {
   auto host = full_host();
   auto i = instantiate("host", Limits{.deadline_ms = 30}, host);

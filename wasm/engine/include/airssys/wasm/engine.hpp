@@ -116,8 +116,10 @@ class Engine {
 };
 
 /// Per-instance limits. Hitting one is a typed error; the instance is then poisoned.
-/// Fuel and the deadline are checked between batches of at most 1000 instructions, so a call
-/// stops within one batch of its budget; a reentrant call (host -> guest) shares its caller's.
+/// Fuel and the deadline are checked between batches of at most 1000 instructions (fewer for
+/// modules with bulk memory instructions), so a call stops within one batch of its deadline and
+/// exactly at its fuel. A reentrant call (host -> guest) shares its caller's budget and may
+/// overspend it by at most one batch per nesting level.
 struct Limits {
   std::uint64_t max_memory_bytes = 16u << 20;  ///< enforced even if the module declares more/no max
   std::uint64_t fuel_per_call = 0;              ///< instruction budget per call; 0 = unlimited
