@@ -2,7 +2,6 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
-#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -154,21 +153,6 @@ TEST_F(EngineTest, CacheHitsByContentHash) {
   EXPECT_EQ(engine.cached_modules(), 2u);
 }
 
-TEST_F(EngineTest, ConcurrentLoadsShareOneModule) {
-  auto bytes = read_bytes("basic");
-  std::vector<std::shared_ptr<const Module>> got(4);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&, t] {
-      auto m = engine.load(bytes);
-      if (m) got[t] = *m;
-    });
-  }
-  for (auto& t : threads) t.join();
-  for (auto& m : got) EXPECT_EQ(m.get(), got[0].get());
-  EXPECT_EQ(engine.cached_modules(), 1u);
-}
-
 // ---- call ----------------------------------------------------------------------------------
 
 TEST_F(EngineTest, CallsExportsWithEveryScalarType) {
@@ -231,22 +215,6 @@ TEST_F(EngineTest, InstancesAreIndependent) {
   ASSERT_TRUE(call(**a, "store", {Value::i32(0), Value::i32(99)}));
   EXPECT_EQ((*call(**b, "load", {Value::i32(0)}))[0].u32, 0u);  // memories are separate
   EXPECT_NE((*a)->memory().data(), (*b)->memory().data());
-}
-
-TEST_F(EngineTest, InstancesRunInParallelThreads) {
-  auto m = load("limits");
-  std::vector<std::thread> threads;
-  std::atomic<int> ok{0};
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&] {
-      auto i = Instance::create(*m, {}, {});
-      if (!i) return;
-      auto r = call(**i, "count", {Value::i32(100'000)});
-      if (r && (*r)[0].u32 == 100'000u) ++ok;
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(ok, 4);
 }
 
 // ---- link ----------------------------------------------------------------------------------
