@@ -147,10 +147,7 @@ void Cell::run() {
       Envelope* e = mailbox_.pop();
       if (!e) break;
       invoke(e);
-      if (draining_ && --drain_budget_ == 0) {
-        draining_ = false;
-        begin_stop(StopMode::discard, stop_graceful_);
-      }
+      if (draining_ && --drain_budget_ == 0) proceed_stop(StopMode::drain);
     }
   }
   scheduled_.store(false, std::memory_order_seq_cst);
@@ -249,6 +246,11 @@ void Cell::invoke(Envelope* raw) {
 void Cell::on_failure(Error reason) {
   failures_.fetch_add(1, std::memory_order_relaxed);
   actor_.reset();
+  if (draining_) {  // already on its way out: no restart, just finish stopping
+    stop_graceful_ = false;
+    proceed_stop(StopMode::discard);
+    return;
+  }
   if (parent) {
     state_.store(ActorState::suspended, std::memory_order_release);
     notify_parent(std::move(reason), false);
@@ -258,6 +260,10 @@ void Cell::on_failure(Error reason) {
 }
 
 void Cell::on_normal_exit() {
+  if (draining_) {
+    proceed_stop(StopMode::discard);
+    return;
+  }
   if (!parent) {
     begin_stop(StopMode::discard, true);
     return;
@@ -281,6 +287,10 @@ void Cell::begin_stop(StopMode mode, bool graceful) {
     state_.store(ActorState::stopping, std::memory_order_release);
     return;
   }
+  proceed_stop(mode);
+}
+
+void Cell::proceed_stop(StopMode mode) {
   draining_ = false;
   state_.store(ActorState::stopping, std::memory_order_release);
   drop_queued(Errc::actor_stopped);

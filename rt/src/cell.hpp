@@ -83,6 +83,7 @@ class Cell {
   void on_normal_exit();
   void start_actor(const Error* restart_reason);
   void begin_stop(StopMode mode, bool graceful);
+  void proceed_stop(StopMode mode);
   void finish_stop();
   void drop_queued(Errc why);
   void answer_unreplied(Envelope* e, Errc why);
