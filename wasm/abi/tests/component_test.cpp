@@ -53,6 +53,33 @@ TEST_F(ComponentTest, EchoInCppUsesTheWrapper) {
   EXPECT_TRUE(echo->exports().post_handle_message);
 }
 
+#if AIRSSYS_GUEST_HAVE_ASSEMBLYSCRIPT
+TEST_F(ComponentTest, EchoInAssemblyScript) {
+  // The same contract from another language and another allocator (AssemblyScript's TLSF).
+  auto echo = start("echo_as");
+  ASSERT_TRUE(echo);
+  ASSERT_EQ(host.logs.size(), 1u);
+  EXPECT_EQ(host.logs[0], std::make_pair(LogLevel::info, std::string("test/echo_as")));
+  for (std::size_t size : {0, 3, 1024, 100000}) {
+    Message m = msg(std::string(size, 'a'));
+    for (std::size_t i = 0; i < size; ++i) m.payload[i] = static_cast<std::uint8_t>(i ^ size);
+    m.codec = "raw";
+    m.topic = "x";
+    auto r = echo->handle_message(m);
+    ASSERT_TRUE(r && *r && **r) << size << ": " << answer(r);
+    EXPECT_EQ(***r, m.payload);
+  }
+  EXPECT_EQ(answer(echo->handle_message(msg("whoami"))), "test/self");
+  ASSERT_TRUE(echo->handle_response(Response{1, "a/b", bytes("ok")}));
+  ASSERT_TRUE(echo->handle_response(Response{2, "a/b", tl::unexpected(RequestError{RequestError::Kind::denied, "no"})}));
+  auto warm = echo->instance().memory().size();
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(answer(echo->handle_message(msg("steady"))), "steady");
+  EXPECT_EQ(echo->instance().memory().size(), warm);
+  EXPECT_EQ(*echo->health(), Health::healthy);
+  EXPECT_TRUE(echo->shutdown());
+}
+#endif
+
 TEST_F(ComponentTest, CounterKeepsStateAcrossMessages) {
   auto counter = start("counter", Config{"", {{"start", "5"}}, {}});
   ASSERT_TRUE(counter);
