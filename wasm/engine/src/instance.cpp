@@ -10,6 +10,8 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <new>
+#include <stdexcept>
 
 #include "module_impl.hpp"
 #include "wabt_access.hpp"
@@ -25,6 +27,7 @@ constexpr std::uint64_t kMinBatch = 16;
 // Bytes of bulk memory work allowed per batch (~100 ms of memset) for modules that use bulk
 // instructions: with a 16 MiB memory their batches are 64 instructions, not 1000.
 constexpr std::uint64_t kBulkBytesPerBatch = 1ull << 30;
+constexpr std::uint32_t kMaxCallDepth = 1'000'000;  // frames are reserved up front: 40 MB at most
 constexpr int kMaxNesting = 64;            // host -> guest reentrancy; each level uses native stack
 constexpr std::uint64_t kPageSize = 65536;
 constexpr std::uint64_t kMaxPages32 = 65536;
@@ -113,6 +116,7 @@ class InstanceImpl final : public Instance {
   tl::unexpected<Error> poison(Errc code, std::string_view fn, std::string_view detail);
   tl::unexpected<Error> poison_from_trap(std::string_view fn, const wi::Trap::Ptr& trap);
   std::string where(std::string_view fn) const { return label_ + ": " + std::string(fn); }
+  std::uint64_t depth_limit() const noexcept { return std::min(limits_.max_call_depth, kMaxCallDepth); }
 
   // Declaration order is destruction order in reverse: the Store outlives all that points into it.
   std::shared_ptr<const ModuleImpl> module_;
@@ -228,7 +232,7 @@ void InstanceImpl::make_thread() {
   // wabt traps when the frame vector is full; run() keeps below max_call_depth + 1 itself, so
   // the capacity only needs that plus slack for host frames.
   std::vector<wi::Frame> frames;
-  frames.reserve(std::size_t{limits_.max_call_depth} + 4);
+  frames.reserve(depth_limit() + 4);
   detail::frames(*thread_).swap(frames);
   thread_stale_ = false;
 }
@@ -394,7 +398,7 @@ std::uint64_t InstanceImpl::next_batch() const noexcept {
   if (limits_.fuel_per_call) batch = std::min(batch, fuel_left_);
   auto& thread = *thread_;
   std::uint64_t frames = detail::frames(thread).size();
-  std::uint64_t depth = limits_.max_call_depth;
+  std::uint64_t depth = depth_limit();
   if (frames + batch > depth) batch = std::max<std::uint64_t>(1, depth > frames ? depth - frames : 0);
   std::uint64_t values = detail::values(thread).size();
   std::uint64_t cap = limits_.max_stack_bytes / sizeof(wi::Value);
@@ -408,8 +412,8 @@ std::uint64_t InstanceImpl::next_batch() const noexcept {
 
 Result<void> InstanceImpl::check_stacks(std::string_view fn) {
   auto& thread = *thread_;
-  if (detail::frames(thread).size() >= limits_.max_call_depth) {
-    return poison(Errc::stack_exhausted, fn, "call depth passed " + std::to_string(limits_.max_call_depth));
+  if (detail::frames(thread).size() >= depth_limit()) {
+    return poison(Errc::stack_exhausted, fn, "call depth passed " + std::to_string(depth_limit()));
   }
   if (detail::values(thread).size() > limits_.max_stack_bytes / sizeof(wi::Value)) {
     return poison(Errc::stack_exhausted, fn, "value stack passed " + std::to_string(limits_.max_stack_bytes) + " bytes");
@@ -437,6 +441,8 @@ Result<void> InstanceImpl::run(std::string_view fn) {
       }
     }
   } catch (const std::bad_alloc&) {
+    return poison(Errc::memory_limit, fn, "the host ran out of memory");
+  } catch (const std::length_error&) {
     return poison(Errc::memory_limit, fn, "the host ran out of memory");
   }
 }
@@ -492,10 +498,16 @@ Result<std::unique_ptr<Instance>> Instance::create(const Module& module, const H
                                                    const Limits& limits, void* user_data, std::string label) {
   const auto* impl = dynamic_cast<const detail::ModuleImpl*>(&module);
   if (!impl) return fail(Errc::invalid_argument, "Instance::create: the module was not loaded by an Engine");
-  auto instance = std::make_unique<detail::InstanceImpl>(impl->shared_from_this(), limits, user_data, std::move(label));
-  if (auto ok = instance->link(host); !ok) return tl::unexpected(ok.error());
-  if (auto ok = instance->instantiate(); !ok) return tl::unexpected(ok.error());
-  return std::unique_ptr<Instance>(std::move(instance));
+  try {
+    auto instance = std::make_unique<detail::InstanceImpl>(impl->shared_from_this(), limits, user_data, std::move(label));
+    if (auto ok = instance->link(host); !ok) return tl::unexpected(ok.error());
+    if (auto ok = instance->instantiate(); !ok) return tl::unexpected(ok.error());
+    return std::unique_ptr<Instance>(std::move(instance));
+  } catch (const std::bad_alloc&) {  // limits allow more than the host has (e.g. a huge call depth)
+    return fail(Errc::memory_limit, impl->info().name + ": the host ran out of memory while instantiating");
+  } catch (const std::length_error&) {
+    return fail(Errc::memory_limit, impl->info().name + ": a limit asks for more memory than can be allocated");
+  }
 }
 
 }  // namespace airssys::wasm

@@ -162,7 +162,13 @@ Result<std::shared_ptr<const Module>> Engine::load(std::span<const std::uint8_t>
   }
   // Decode outside the lock: loads of different modules proceed in parallel. If two threads
   // decode the same bytes, the first to insert wins and both get that module.
-  auto decoded = detail::decode(std::move(name), bytes);
+  std::string label = name;
+  Result<std::shared_ptr<detail::ModuleImpl>> decoded;
+  try {
+    decoded = detail::decode(std::move(name), bytes);
+  } catch (const std::bad_alloc&) {  // wabt sizes some tables from counts in the input
+    return fail(Errc::malformed_module, label + ": the host ran out of memory decoding it");
+  }
   if (!decoded) return tl::unexpected(decoded.error());
   std::lock_guard lock(impl_->mutex);
   auto [it, inserted] = impl_->by_hash.emplace(std::move(hash), std::move(*decoded));

@@ -124,7 +124,7 @@ struct Limits {
   std::uint64_t max_memory_bytes = 16u << 20;  ///< enforced even if the module declares more/no max
   std::uint64_t fuel_per_call = 0;              ///< instruction budget per call; 0 = unlimited
   std::uint32_t deadline_ms = 0;                ///< wall-clock budget per call; 0 = none
-  std::uint32_t max_call_depth = 10'000;        ///< guest frames (plus host frames) per call
+  std::uint32_t max_call_depth = 10'000;        ///< guest (and host) frames per call; at most 1'000'000
   std::uint32_t max_table_elements = 100'000;   ///< per table, like max_memory_bytes for tables
   std::uint64_t max_stack_bytes = 8u << 20;     ///< interpreter value stack (locals + operands)
 };
