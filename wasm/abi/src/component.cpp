@@ -30,7 +30,7 @@ Result<std::unique_ptr<ComponentInstance>> ComponentInstance::create(const Modul
   return std::unique_ptr<ComponentInstance>(new ComponentInstance(std::move(instance), exports, std::move(report)));
 }
 
-Result<std::uint32_t> ComponentInstance::call_returning_pointer(std::string_view name, std::span<const Value> args) {
+Result<std::uint32_t> ComponentInstance::call_i32(std::string_view name, std::span<const Value> args) {
   AIRSSYS_TRY(auto results, instance_->call(name, args));
   if (results.size() != 1) return fail(Errc::export_signature, std::string(name) + ": expected one result");
   return results[0].u32;
@@ -55,7 +55,7 @@ Result<tl::expected<void, std::string>> ComponentInstance::init(const Config& co
   std::vector<Value> flat;
   flat.reserve(kFlatConfig);
   AIRSSYS_CHECK(note(lower_config(alloc, config, flat)));
-  AIRSSYS_TRY(std::uint32_t retptr, call_returning_pointer(kExportInit, flat));
+  AIRSSYS_TRY(std::uint32_t retptr, call_i32(kExportInit, flat));
   auto result = note(lift_init_result(GuestMemory(instance_->memory()), retptr));
   // Post-return runs even if lifting failed: the guest's return area is still the guest's to free.
   AIRSSYS_CHECK(post_return(exports_.post_init, kPostInit, retptr));
@@ -68,7 +68,7 @@ Result<tl::expected<std::optional<Bytes>, std::string>> ComponentInstance::handl
   std::vector<Value> flat;
   flat.reserve(kFlatMessage);
   AIRSSYS_CHECK(note(lower_message(alloc, message, flat)));
-  AIRSSYS_TRY(std::uint32_t retptr, call_returning_pointer(kExportHandleMessage, flat));
+  AIRSSYS_TRY(std::uint32_t retptr, call_i32(kExportHandleMessage, flat));
   auto result = note(lift_handle_message_result(GuestMemory(instance_->memory()), retptr));
   AIRSSYS_CHECK(post_return(exports_.post_handle_message, kPostHandleMessage, retptr));
   return result;
@@ -87,7 +87,7 @@ Result<void> ComponentInstance::handle_response(const Response& response) {
 
 Result<Health> ComponentInstance::health() {
   AIRSSYS_CHECK(usable());
-  AIRSSYS_TRY(std::uint32_t value, call_returning_pointer(kExportHealth, {}));
+  AIRSSYS_TRY(std::uint32_t value, call_i32(kExportHealth, {}));
   AIRSSYS_TRY(std::uint32_t health, note(lift_enum(value, 3, "lifecycle.health")));
   return static_cast<Health>(health);
 }

@@ -37,23 +37,23 @@ namespace airssys::wasm::abi {
 class ComponentInstance {
  public:
   /// Links against default_imports(): the instance's user_data is &host.
-  static Result<std::unique_ptr<ComponentInstance>> create(const Module& module, Host& host,
+  [[nodiscard]] static Result<std::unique_ptr<ComponentInstance>> create(const Module& module, Host& host,
                                                            const Limits& limits = {}, std::string label = {});
   /// Links against `imports` (e.g. a subset, for capabilities) whose functions resolve the Host
   /// with host_from_user_data; the instance's user_data is &host.
-  static Result<std::unique_ptr<ComponentInstance>> create(const Module& module, const HostFunctions& imports,
+  [[nodiscard]] static Result<std::unique_ptr<ComponentInstance>> create(const Module& module, const HostFunctions& imports,
                                                            Host& host, const Limits& limits, std::string label);
 
   /// lifecycle.init
-  Result<tl::expected<void, std::string>> init(const Config& config);
+  [[nodiscard]] Result<tl::expected<void, std::string>> init(const Config& config);
   /// lifecycle.handle-message: ok(some(p)) answers a request with p.
-  Result<tl::expected<std::optional<Bytes>, std::string>> handle_message(const Message& message);
+  [[nodiscard]] Result<tl::expected<std::optional<Bytes>, std::string>> handle_message(const Message& message);
   /// lifecycle.handle-response
-  Result<void> handle_response(const Response& response);
+  [[nodiscard]] Result<void> handle_response(const Response& response);
   /// lifecycle.health (an out-of-range value is bad_discriminant)
-  Result<Health> health();
+  [[nodiscard]] Result<Health> health();
   /// lifecycle.shutdown
-  Result<void> shutdown();
+  [[nodiscard]] Result<void> shutdown();
 
   Instance& instance() noexcept { return *instance_; }
   /// True once a call trapped, hit a limit or broke the ABI: the instance is not called again.
@@ -64,7 +64,7 @@ class ComponentInstance {
  private:
   ComponentInstance(std::unique_ptr<Instance> instance, ExportSet exports, ImportReport imports)
       : instance_(std::move(instance)), exports_(exports), imports_(std::move(imports)) {}
-  Result<std::uint32_t> call_returning_pointer(std::string_view name, std::span<const Value> args);
+  Result<std::uint32_t> call_i32(std::string_view name, std::span<const Value> args);
   Result<void> post_return(bool exported, std::string_view name, std::uint32_t retptr);
   Result<void> usable() const;
   /// Remembers an ABI-phase error (the guest broke the contract) and passes any result through.

@@ -30,12 +30,12 @@ class GuestMemory {
 
   /// Checks that [ptr, ptr + len) lies inside memory and ptr is a multiple of `align`.
   /// `what` names the value in the error ("messaging.send: to").
-  Result<void> check(std::uint32_t ptr, std::uint64_t len, std::uint32_t align, std::string_view what) const;
+  [[nodiscard]] Result<void> check(std::uint32_t ptr, std::uint64_t len, std::uint32_t align, std::string_view what) const;
 
   /// A checked byte range (a list<u8> or a string before validation).
-  Result<std::span<const std::uint8_t>> bytes(std::uint32_t ptr, std::uint64_t len, std::string_view what) const;
+  [[nodiscard]] Result<std::span<const std::uint8_t>> bytes(std::uint32_t ptr, std::uint64_t len, std::string_view what) const;
   /// A checked UTF-8 string.
-  Result<std::string_view> string(std::uint32_t ptr, std::uint64_t len, std::string_view what) const;
+  [[nodiscard]] Result<std::string_view> string(std::uint32_t ptr, std::uint64_t len, std::string_view what) const;
 
   /// Little-endian unsigned load of sizeof(T) bytes, naturally aligned (the canonical ABI's rule).
   template <class T>
@@ -53,7 +53,7 @@ class GuestMemory {
     return {};
   }
   /// Copies `data` to [ptr, ptr + data.size()).
-  Result<void> write(std::uint32_t ptr, std::span<const std::uint8_t> data, std::string_view what) const;
+  [[nodiscard]] Result<void> write(std::uint32_t ptr, std::span<const std::uint8_t> data, std::string_view what) const;
 
   /// For callers that checked the whole record once with check().
   template <class T>
