@@ -312,6 +312,7 @@ void Cell::finish_stop() {
     }
   }
   actor_.reset();
+  factory_ = nullptr;  // may own state that references children (a supervisor's): break the cycle
   state_.store(ActorState::stopped, std::memory_order_seq_cst);
   drop_queued(Errc::actor_stopped);
   ActorRef self(this);

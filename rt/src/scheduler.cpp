@@ -83,7 +83,7 @@ Cell* Scheduler::find_work(Worker& w) {
 
 void Scheduler::park() {
   // Spin briefly: most idle gaps under load are short, and a futex round trip costs microseconds.
-  for (int i = 0; i < 4000; ++i) {
+  for (int i = 0; i < 256; ++i) {
     if (any_work() || stopping_.load(std::memory_order_relaxed)) return;
     cpu_relax();
   }

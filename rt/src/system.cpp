@@ -106,6 +106,8 @@ Result<ActorRef> build_supervisor(ActorSystem::Impl& sys, SupervisorSpec spec, c
     state->children.push_back(std::move(c));
   }
   std::lock_guard lock(sys.supervisors_mutex);
+  if (sys.supervisors.size() >= 64 && sys.supervisors.size() % 64 == 0)
+    std::erase_if(sys.supervisors, [](auto& kv) { return kv.second.expired(); });
   sys.supervisors[sup->id()] = state;
   return sup;
 }

@@ -68,7 +68,7 @@ class AskState final : public ReplySlot {
     return std::move(*result_);
   }
   void wait() const noexcept {
-    for (int i = 0; i < 2000 && !ready(); ++i) spin_pause();
+    for (int i = 0; i < 256 && !ready(); ++i) spin_pause();
     while (!ready()) ready_.wait(0, std::memory_order_acquire);
   }
 
