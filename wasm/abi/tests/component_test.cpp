@@ -272,6 +272,14 @@ TEST_F(ComponentTest, StorageThroughAnInMemoryHost) {
     EXPECT_EQ(answer(st->handle_message(msg(cmd))), "err: 3:disk on fire") << cmd;
 }
 
+TEST_F(ComponentTest, SdkSelfTestInsideWasm) {
+  auto self = start("sdk_selftest");
+  ASSERT_TRUE(self);
+  for (const char* check : {"alloc", "realloc", "memmove", "text"})
+    EXPECT_EQ(answer(self->handle_message(msg(check))), "ok") << check;
+  EXPECT_EQ(answer(self->handle_message(msg("nope"))), "err: unknown check");
+}
+
 TEST_F(ComponentTest, ReportsWhatItImports) {
   auto echo = start("echo");
   auto storage = start("storage");
