@@ -142,9 +142,36 @@ ModuleImpl::ModuleImpl(ModuleInfo info, wi::ModuleDesc desc, bool uses_bulk_ops)
 
 }  // namespace detail
 
+namespace detail {
+namespace {
+
+// A std::mutex that clang's -Wthread-safety can reason about (libstdc++'s is not annotated).
+class __attribute__((capability("mutex"))) Mutex {
+ public:
+  void lock() __attribute__((acquire_capability())) { m_.lock(); }
+  void unlock() __attribute__((release_capability())) { m_.unlock(); }
+
+ private:
+  std::mutex m_;
+};
+
+class __attribute__((scoped_lockable)) Lock {
+ public:
+  explicit Lock(Mutex& m) __attribute__((acquire_capability(m))) : m_(m) { m_.lock(); }
+  ~Lock() __attribute__((release_capability())) { m_.unlock(); }
+  Lock(const Lock&) = delete;
+  Lock& operator=(const Lock&) = delete;
+
+ private:
+  Mutex& m_;
+};
+
+}  // namespace
+}  // namespace detail
+
 struct Engine::Impl {
-  mutable std::mutex mutex;
-  std::unordered_map<std::string, std::shared_ptr<const detail::ModuleImpl>> by_hash;  // guarded by mutex
+  mutable detail::Mutex mutex;
+  std::unordered_map<std::string, std::shared_ptr<const detail::ModuleImpl>> by_hash __attribute__((guarded_by(mutex)));
 };
 
 Engine::Engine() : impl_(std::make_unique<Impl>()) {
@@ -157,7 +184,7 @@ Engine::~Engine() = default;
 Result<std::shared_ptr<const Module>> Engine::load(std::span<const std::uint8_t> bytes, std::string name) {
   std::string hash = detail::sha256_hex(bytes);
   {
-    std::lock_guard lock(impl_->mutex);
+    detail::Lock lock(impl_->mutex);
     if (auto it = impl_->by_hash.find(hash); it != impl_->by_hash.end()) return it->second;
   }
   // Decode outside the lock: loads of different modules proceed in parallel. If two threads
@@ -170,7 +197,7 @@ Result<std::shared_ptr<const Module>> Engine::load(std::span<const std::uint8_t>
     return fail(Errc::malformed_module, label + ": the host ran out of memory decoding it");
   }
   if (!decoded) return tl::unexpected(decoded.error());
-  std::lock_guard lock(impl_->mutex);
+  detail::Lock lock(impl_->mutex);
   auto [it, inserted] = impl_->by_hash.emplace(std::move(hash), std::move(*decoded));
   return it->second;
 }
@@ -182,7 +209,7 @@ Result<std::shared_ptr<const Module>> Engine::load_file(const std::filesystem::p
 }
 
 std::size_t Engine::cached_modules() const {
-  std::lock_guard lock(impl_->mutex);
+  detail::Lock lock(impl_->mutex);
   return impl_->by_hash.size();
 }
 
