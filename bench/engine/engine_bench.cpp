@@ -79,6 +79,11 @@ void BM_GuestFib(benchmark::State& state) {
   Engine engine;
   auto i = instantiate(*load(engine, AIRSSYS_FIB_WASM));
   Value arg[] = {Value::i32(kFibN)};
+  auto check = i->call("fib", arg);
+  if (!check || (*check)[0].u32 != fib(kFibN)) {
+    state.SkipWithError("guest fib disagrees with native fib");
+    return;
+  }
   for (auto _ : state) {
     auto r = i->call("fib", arg);
     benchmark::DoNotOptimize(r);
