@@ -30,8 +30,11 @@ function(airssys_add_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
+  # gtest_discover_tests splits list-valued properties, so the labels travel as one word:
+  # "rt-concurrent" (ctest -L takes a regex: -L concurrent and -L rt both select it).
+  string(JOIN "-" labels ${ARG_LABELS})
   gtest_discover_tests(${name}
-    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+    PROPERTIES LABELS "${labels}" TIMEOUT ${ARG_TIMEOUT}
     DISCOVERY_TIMEOUT 60)
 endfunction()
 

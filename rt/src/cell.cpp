@@ -91,7 +91,10 @@ void Cell::send_system(std::unique_ptr<Envelope> e) {
 }
 
 void Cell::schedule_if_idle() noexcept {
-  if (!scheduled_.exchange(true, std::memory_order_seq_cst)) sys.scheduler.schedule(this);
+  // The load spares a contended RMW when the cell is already scheduled; seq_cst on both sides
+  // (here after the push, in run() after clearing the flag) means one of us sees the other.
+  if (!scheduled_.load(std::memory_order_seq_cst) && !scheduled_.exchange(true, std::memory_order_seq_cst))
+    sys.scheduler.schedule(this);
 }
 
 void Cell::request_start() { send_system(sys_msg<Start>()); }
@@ -209,7 +212,7 @@ void Cell::invoke(Envelope* raw) {
   std::unique_ptr<Envelope> e(raw);
   Actor& a = *actor_;
   std::optional<Error> failure;
-  if (auto* k = as<Continuation>(raw)) {
+  if (auto* k = as<ContinuationBase>(raw)) {
     if (k->incarnation != incarnation()) return;  // belongs to a previous instance's state
     try {
       k->run();

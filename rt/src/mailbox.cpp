@@ -8,31 +8,32 @@ Mailbox::~Mailbox() {
 
 Mailbox::Outcome Mailbox::push(std::unique_ptr<Envelope>& e, bool may_block, std::unique_ptr<Envelope>& evicted) {
   if (!bounded()) {
-    size_.fetch_add(1, std::memory_order_release);
+    size_.fetch_add(1, std::memory_order_seq_cst);
     queue_.push(e.release());
     return Outcome::accepted;
   }
-  std::unique_lock lock(mutex_);
-  if (ring_.size() >= opts_.capacity) {
+  auto& b = *bounded_;
+  std::unique_lock lock(b.mutex);
+  if (b.ring.size() >= opts_.capacity) {
     switch (opts_.policy) {
       case OverflowPolicy::reject:
         return Outcome::rejected;
       case OverflowPolicy::drop_newest:
         return Outcome::dropped_newest;
       case OverflowPolicy::drop_oldest:
-        evicted.reset(ring_.front());
-        ring_.pop_front();
-        ring_.push_back(e.release());
+        evicted.reset(b.ring.front());
+        b.ring.pop_front();
+        b.ring.push_back(e.release());
         return Outcome::accepted_dropped_oldest;
       case OverflowPolicy::block:
         if (!may_block ||
-            !not_full_.wait_for(lock, opts_.block_timeout, [&] { return ring_.size() < opts_.capacity; }))
+            !b.not_full.wait_for(lock, opts_.block_timeout, [&] { return b.ring.size() < opts_.capacity; }))
           return Outcome::rejected;
         break;
     }
   }
-  ring_.push_back(e.release());
-  size_.fetch_add(1, std::memory_order_release);
+  b.ring.push_back(e.release());
+  size_.fetch_add(1, std::memory_order_seq_cst);
   return Outcome::accepted;
 }
 
@@ -42,12 +43,13 @@ Envelope* Mailbox::pop() noexcept {
     if (e) size_.fetch_sub(1, std::memory_order_release);
     return e;
   }
-  std::lock_guard lock(mutex_);
-  if (ring_.empty()) return nullptr;
-  Envelope* e = ring_.front();
-  ring_.pop_front();
+  auto& b = *bounded_;
+  std::lock_guard lock(b.mutex);
+  if (b.ring.empty()) return nullptr;
+  Envelope* e = b.ring.front();
+  b.ring.pop_front();
   size_.fetch_sub(1, std::memory_order_release);
-  if (opts_.policy == OverflowPolicy::block) not_full_.notify_one();
+  if (opts_.policy == OverflowPolicy::block) b.not_full.notify_one();
   return e;
 }
 

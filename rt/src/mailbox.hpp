@@ -18,7 +18,7 @@ class Mailbox {
  public:
   enum class Outcome { accepted, rejected, dropped_newest, accepted_dropped_oldest };
 
-  explicit Mailbox(MailboxOptions o) : opts_(o) {}
+  explicit Mailbox(MailboxOptions o) : opts_(o), bounded_(o.capacity ? std::make_unique<Bounded>() : nullptr) {}
   ~Mailbox();
 
   /// `evicted` receives the dropped oldest envelope (caller disposes of it).
@@ -28,12 +28,15 @@ class Mailbox {
   bool bounded() const noexcept { return opts_.capacity != 0; }
 
  private:
+  struct Bounded {  // allocated only for bounded mailboxes: keeps idle actors small
+    std::mutex mutex;
+    std::condition_variable not_full;
+    std::deque<Envelope*> ring;
+  };
   MailboxOptions opts_;
   std::atomic<std::uint64_t> size_{0};
   MpscQueue queue_;  // unbounded mode
-  std::mutex mutex_;  // bounded mode
-  std::condition_variable not_full_;
-  std::deque<Envelope*> ring_;
+  std::unique_ptr<Bounded> bounded_;
 };
 
 }  // namespace airssys::rt::detail

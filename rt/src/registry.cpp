@@ -1,5 +1,7 @@
 #include <airssys/rt/registry.hpp>
 
+#include <airssys/rt/detail/cpu_relax.hpp>
+
 #include <array>
 #include <mutex>
 #include <unordered_map>
@@ -22,8 +24,18 @@ struct NameEq {
 }  // namespace
 
 struct ActorRegistry::Impl {
+  // A test-and-set lock: one RMW to take, a plain store to give back; critical sections are a
+  // hash-map probe, so waiting is rare and short.
+  struct SpinLock {
+    std::atomic<bool> held{false};
+    void lock() noexcept {
+      while (held.exchange(true, std::memory_order_acquire))
+        while (held.load(std::memory_order_relaxed)) detail::cpu_relax();
+    }
+    void unlock() noexcept { held.store(false, std::memory_order_release); }
+  };
   struct alignas(64) Shard {
-    mutable std::mutex mutex;
+    mutable SpinLock mutex;
     std::unordered_map<std::string, ActorRef, NameHash, NameEq> names;
   };
   std::array<Shard, 16> shards;

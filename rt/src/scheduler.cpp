@@ -1,17 +1,13 @@
 #include "scheduler.hpp"
 
+#include <airssys/rt/detail/cpu_relax.hpp>
+
 #include "cell.hpp"
 
 namespace airssys::rt::detail {
 namespace {
 thread_local Scheduler* tl_scheduler = nullptr;
 thread_local void* tl_worker = nullptr;
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
 }  // namespace
 
 Scheduler::Scheduler(std::size_t n) {

@@ -23,6 +23,7 @@
 #include <utility>
 
 #include <airssys/error.hpp>
+#include <airssys/rt/detail/cpu_relax.hpp>
 #include <airssys/rt/message.hpp>
 
 namespace airssys::rt {
@@ -41,10 +42,21 @@ void ask(Cell* c, std::unique_ptr<Envelope> e, std::chrono::milliseconds timeout
 std::uint64_t incarnation(Cell* c) noexcept;
 ActorSystem& system_of(Cell* c) noexcept;
 
-/// Runs a callable inside the actor that asked (the continuation of an in-actor ask).
-struct Continuation {
+/// The continuation of an in-actor ask, delivered to the asker as a message turn. Allocated
+/// once at ask time (it carries the callback), filled with the result when the answer comes.
+struct ContinuationBase : Envelope {
+  explicit ContinuationBase(std::uint64_t inc) : Envelope(type_id<ContinuationBase>()), incarnation(inc) {}
+  void* data() noexcept override { return this; }
+  virtual void run() = 0;
   std::uint64_t incarnation;
-  std::function<void()> run;
+};
+
+template <class R, class F>
+struct ContinuationEnvelope final : ContinuationBase {
+  ContinuationEnvelope(std::uint64_t inc, F fn) : ContinuationBase(inc), f(std::move(fn)) {}
+  void run() override { f(std::move(*result)); }
+  F f;
+  std::optional<Result<R>> result;
 };
 
 /// Blocking-future state of an ask from outside the system.
@@ -68,17 +80,12 @@ class AskState final : public ReplySlot {
     return std::move(*result_);
   }
   void wait() const noexcept {
-    for (int i = 0; i < 256 && !ready(); ++i) spin_pause();
+    for (int i = 0; i < 256 && !ready(); ++i) cpu_relax();
     while (!ready()) ready_.wait(0, std::memory_order_acquire);
   }
 
  private:
   static Result<R> fail_result(Errc code) { return tl::unexpected<Error>(Error{code, {}}); }
-  static void spin_pause() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
   void publish() noexcept {
     ready_.store(1, std::memory_order_release);
     ready_.notify_all();
@@ -239,7 +246,8 @@ class Actor {
   template <class R, class F>
   class ContinuationSlot final : public ReplySlot {
    public:
-    ContinuationSlot(ActorRef asker, std::uint64_t inc, F f) : asker_(std::move(asker)), inc_(inc), f_(std::move(f)) {}
+    ContinuationSlot(ActorRef asker, std::uint64_t inc, F f)
+        : asker_(std::move(asker)), env_(std::make_unique<detail::ContinuationEnvelope<R, F>>(inc, std::move(f))) {}
     void fulfil(TypeId type, void* value) override {
       if (type == type_id<R>())
         deliver(Result<R>(std::move(*static_cast<R*>(value))));
@@ -249,13 +257,12 @@ class Actor {
     void fail(Error e) override { deliver(Result<R>(tl::unexpected<Error>(std::move(e)))); }
 
    private:
-    void deliver(Result<R> r) {
-      auto run = [f = std::move(f_), r = std::make_shared<Result<R>>(std::move(r))]() mutable { f(std::move(*r)); };
-      (void)asker_.tell(detail::Continuation{inc_, std::move(run)});
+    void deliver(Result<R> r) {  // runs once: the slot was claimed
+      env_->result.emplace(std::move(r));
+      (void)detail::enqueue(asker_.cell(), std::move(env_));
     }
     ActorRef asker_;
-    std::uint64_t inc_;
-    F f_;
+    std::unique_ptr<detail::ContinuationEnvelope<R, F>> env_;
   };
 
   std::shared_ptr<ReplySlot> current_reply() noexcept {
