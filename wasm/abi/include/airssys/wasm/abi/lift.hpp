@@ -55,7 +55,7 @@ class ContextAllocator final : public GuestAllocator {
   CallContext& context_;
 };
 
-/// Checks what cabi_realloc returned: `what` names the allocation in the error.
+/// Checks what cabi_realloc returned: aligned, and `size` bytes inside memory.
 Result<std::uint32_t> check_allocation(const GuestMemory& memory, std::uint32_t ptr, std::uint32_t align,
                                        std::uint32_t size);
 
