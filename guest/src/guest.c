@@ -274,6 +274,7 @@ static void as_reply_set(as_reply *r, int kind, const void *data, size_t len) {
   r->len = len;
 }
 
+void as_reply_clear(as_reply *reply) { as_reply_reset(reply); }
 void as_reply_bytes(as_reply *reply, const void *data, size_t len) { as_reply_set(reply, 1, data, len); }
 void as_reply_str(as_reply *reply, as_str text) { as_reply_set(reply, 1, text.ptr, text.len); }
 void as_fail_str(as_reply *reply, as_str text) { as_reply_set(reply, 2, text.ptr, text.len); }

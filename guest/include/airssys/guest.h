@@ -191,6 +191,8 @@ typedef struct as_reply {
   size_t len;
 } as_reply;
 
+/** Back to ok(none), dropping anything answered so far. */
+void as_reply_clear(as_reply *reply);
 /** Answer with a payload (copied). For init, the payload is ignored. */
 void as_reply_bytes(as_reply *reply, const void *data, size_t len);
 /** Answer with text as payload (copied). */
