@@ -278,6 +278,7 @@ TEST_F(ComponentTest, SdkSelfTestInsideWasm) {
   for (const char* check : {"alloc", "realloc", "memmove", "text"})
     EXPECT_EQ(answer(self->handle_message(msg(check))), "ok") << check;
   EXPECT_EQ(answer(self->handle_message(msg("nope"))), "err: unknown check");
+  EXPECT_EQ(answer(self->handle_message(msg("clear"))), "none");
 }
 
 TEST_F(ComponentTest, ReportsWhatItImports) {
