@@ -36,7 +36,8 @@ namespace airssys::wasm::abi {
 
 class ComponentInstance {
  public:
-  /// Links against default_imports(): the instance's user_data is &host.
+  /// Links against default_imports(): the instance's user_data is &host, which must outlive
+  /// the instance.
   [[nodiscard]] static Result<std::unique_ptr<ComponentInstance>> create(const Module& module, Host& host,
                                                            const Limits& limits = {}, std::string label = {});
   /// Links against `imports` (e.g. a subset, for capabilities) whose functions resolve the Host
