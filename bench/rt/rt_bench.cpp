@@ -27,7 +27,7 @@ struct Done {
     flag.notify_one();
   }
   void wait() {
-    for (int i = 0; i < 20000 && !flag.load(std::memory_order_acquire); ++i) __builtin_ia32_pause();
+    for (int i = 0; i < 256 && !flag.load(std::memory_order_acquire); ++i) __builtin_ia32_pause();
     while (!flag.load(std::memory_order_acquire)) flag.wait(0);
     flag.store(0, std::memory_order_relaxed);
   }

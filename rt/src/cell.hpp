@@ -14,6 +14,7 @@
 #include <airssys/rt/supervisor.hpp>
 #include <airssys/rt/system.hpp>
 
+#include "live_set.hpp"
 #include "mailbox.hpp"
 
 namespace airssys::rt::detail {
@@ -58,6 +59,7 @@ class Cell {
   const std::string name;
   bool registered = false;  ///< set before start; the name is released on final stop
   Cell* const parent;       ///< holds a reference; null for top-level actors
+  LiveLinks live;           ///< owned by the system's LiveSet
 
  private:
   struct Start {};

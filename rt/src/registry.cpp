@@ -1,6 +1,6 @@
 #include <airssys/rt/registry.hpp>
 
-#include <airssys/rt/detail/cpu_relax.hpp>
+#include <airssys/rt/detail/spin_lock.hpp>
 
 #include <array>
 #include <mutex>
@@ -24,18 +24,8 @@ struct NameEq {
 }  // namespace
 
 struct ActorRegistry::Impl {
-  // A test-and-set lock: one RMW to take, a plain store to give back; critical sections are a
-  // hash-map probe, so waiting is rare and short.
-  struct SpinLock {
-    std::atomic<bool> held{false};
-    void lock() noexcept {
-      while (held.exchange(true, std::memory_order_acquire))
-        while (held.load(std::memory_order_relaxed)) detail::cpu_relax();
-    }
-    void unlock() noexcept { held.store(false, std::memory_order_release); }
-  };
   struct alignas(64) Shard {
-    mutable SpinLock mutex;
+    mutable detail::SpinLock mutex;
     std::unordered_map<std::string, ActorRef, NameHash, NameEq> names;
   };
   std::array<Shard, 16> shards;

@@ -38,7 +38,8 @@ void Scheduler::push(Worker& w, Cell* c) {
     w.queue.push_back(c);
   }
   queued_.fetch_add(1, std::memory_order_seq_cst);
-  if (sleepers_.load(std::memory_order_seq_cst) > 0) wake_one();
+  // A spinning worker will find it; only when none is looking does a sleeper need a (costly) wake.
+  if (spinning_.load(std::memory_order_seq_cst) == 0 && sleepers_.load(std::memory_order_seq_cst) > 0) wake_one();
 }
 
 void Scheduler::wake_one() noexcept {
@@ -55,15 +56,26 @@ Cell* Scheduler::pop(Worker& w) {
   return c;
 }
 
+// Takes half of a victim's queue (oldest first) in one visit, so a flood of ready actors is
+// shared out without a lock round trip per actor.
 Cell* Scheduler::steal(Worker& self) {
   for (auto& w : workers_) {
     if (w.get() == &self) continue;
-    std::lock_guard lock(w->mutex);
-    if (w->queue.empty()) continue;
-    Cell* c = w->queue.back();
-    w->queue.pop_back();
+    std::deque<Cell*> loot;
+    {
+      std::lock_guard lock(w->mutex);
+      const std::size_t n = (w->queue.size() + 1) / 2;
+      if (n == 0) continue;
+      loot.assign(w->queue.begin(), w->queue.begin() + static_cast<std::ptrdiff_t>(n));
+      w->queue.erase(w->queue.begin(), w->queue.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    Cell* first = loot.front();
     queued_.fetch_sub(1, std::memory_order_relaxed);
-    return c;
+    if (loot.size() > 1) {
+      std::lock_guard lock(self.mutex);
+      self.queue.insert(self.queue.end(), loot.begin() + 1, loot.end());
+    }
+    return first;
   }
   return nullptr;
 }
@@ -79,10 +91,12 @@ Cell* Scheduler::find_work(Worker& w) {
 
 void Scheduler::park() {
   // Spin briefly: most idle gaps under load are short, and a futex round trip costs microseconds.
+  spinning_.fetch_add(1, std::memory_order_seq_cst);
   for (int i = 0; i < 256; ++i) {
-    if (any_work() || stopping_.load(std::memory_order_relaxed)) return;
+    if (any_work() || stopping_.load(std::memory_order_relaxed)) break;
     cpu_relax();
   }
+  spinning_.fetch_sub(1, std::memory_order_seq_cst);
   const auto seen = epoch_.load(std::memory_order_seq_cst);
   sleepers_.fetch_add(1, std::memory_order_seq_cst);
   if (!any_work() && !stopping_.load(std::memory_order_seq_cst)) epoch_.wait(seen, std::memory_order_seq_cst);

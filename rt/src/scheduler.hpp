@@ -9,6 +9,8 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+
+#include <airssys/rt/detail/spin_lock.hpp>
 #include <thread>
 #include <vector>
 
@@ -32,8 +34,8 @@ class Scheduler {
   std::size_t size() const noexcept { return workers_.size(); }
 
  private:
-  struct Worker {
-    std::mutex mutex;
+  struct alignas(64) Worker {
+    SpinLock mutex;
     std::deque<Cell*> queue;
     Cell* next = nullptr;
     std::thread thread;
@@ -51,6 +53,7 @@ class Scheduler {
   std::atomic<std::size_t> queued_{0};  // cells in stealable queues (not in next slots)
   std::atomic<std::uint32_t> epoch_{0};
   std::atomic<int> sleepers_{0};
+  std::atomic<int> spinning_{0};  // idle workers still looking for work: they need no wake-up
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> round_robin_{0};
 };

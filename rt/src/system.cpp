@@ -40,34 +40,24 @@ Result<ActorRef> ActorSystem::Impl::spawn_cell(ActorFactory factory, const Spawn
     }
     c->registered = true;
   }
-  {
-    std::lock_guard lock(live_mutex);
-    live.emplace(c->id, c);
-  }
+  live.insert(c);
   spawned.fetch_add(1, std::memory_order_relaxed);
   if (parent) parent->adopt(c);
   return ref;
 }
 
 void ActorSystem::Impl::cell_stopped(Cell& c) {
-  {
-    std::lock_guard lock(live_mutex);
-    if (live.erase(c.id) == 0) return;
-    const auto s = c.stats();
-    retired.handled += s.handled;
-    retired.dropped += s.dropped;
-    retired.restarts += s.restarts;
-    retired.failures += s.failures;
-  }
-  live_cv.notify_all();
+  if (!live.erase(&c)) return;
+  const auto s = c.stats();
+  retired_handled.fetch_add(s.handled, std::memory_order_relaxed);
+  retired_dropped.fetch_add(s.dropped, std::memory_order_relaxed);
+  retired_restarts.fetch_add(s.restarts, std::memory_order_relaxed);
+  retired_failures.fetch_add(s.failures, std::memory_order_relaxed);
   detail::release(&c);  // the scheduler still holds one while the cell's turn runs
 }
 
 void ActorSystem::Impl::dead_letter(Cell& c, TypeId type) {
-  {
-    std::lock_guard lock(live_mutex);
-    ++retired.dead_letters;
-  }
+  dead_letters.fetch_add(1, std::memory_order_relaxed);
   if (dead_letter_fn) dead_letter_fn(DeadLetter{c.id, c.name, type});
 }
 
@@ -175,25 +165,21 @@ void ActorSystem::kill(const ActorRef& ref) {
 void ActorSystem::shutdown(StopMode mode) {
   if (impl_->stopping.exchange(true)) return;
   auto& im = *impl_;
-  auto top_level = [&] {
+  auto members = [&](bool top_level_only) {
     std::vector<ActorRef> refs;
-    std::lock_guard lock(im.live_mutex);
-    for (auto& [id, c] : im.live)
-      if (!c->parent) refs.emplace_back(c);
+    im.live.for_each([&](Cell& c) {
+      if (!top_level_only || !c.parent) refs.emplace_back(&c);
+    });
     return refs;
   };
-  for (auto& r : top_level()) r.cell()->request_stop(mode, true);
+  for (auto& r : members(true)) r.cell()->request_stop(mode, true);  // children stop first, per parent
   auto all_stopped = [&](std::chrono::milliseconds t) {
-    std::unique_lock lock(im.live_mutex);
-    return im.live_cv.wait_for(lock, t, [&] { return im.live.empty(); });
+    const auto end = std::chrono::steady_clock::now() + t;
+    while (im.live.size() > 0 && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return im.live.size() == 0;
   };
   if (!all_stopped(im.options.shutdown_timeout)) {
-    std::vector<ActorRef> rest;
-    {
-      std::lock_guard lock(im.live_mutex);
-      for (auto& [id, c] : im.live) rest.emplace_back(c);
-    }
-    for (auto& r : rest) r.cell()->request_stop(StopMode::discard, false);
+    for (auto& r : members(false)) r.cell()->request_stop(StopMode::discard, false);
     all_stopped(std::chrono::milliseconds(1000));
   }
   {
@@ -203,12 +189,7 @@ void ActorSystem::shutdown(StopMode mode) {
   im.scheduler.stop();
   im.deadlines.fail_all(Error{Errc::system_stopped, "shutdown"});
   // Whatever is still alive now had a handler that never returned: release what we hold.
-  std::unordered_map<std::uint64_t, Cell*> leftover;
-  {
-    std::lock_guard lock(im.live_mutex);
-    leftover.swap(im.live);
-  }
-  for (auto& [id, c] : leftover) detail::release(c);
+  for (Cell* c : im.live.take_all()) detail::release(c);
   im.io_work.reset();
   im.io.stop();
   if (im.io_thread.joinable()) im.io_thread.join();
@@ -283,8 +264,7 @@ void ActorSystem::on_dead_letter(std::function<void(const DeadLetter&)> fn) { im
 
 std::vector<ActorStats> ActorSystem::actors() const {
   std::vector<ActorStats> out;
-  std::lock_guard lock(impl_->live_mutex);
-  for (auto& [id, c] : impl_->live) out.push_back(c->stats());
+  impl_->live.for_each([&](Cell& c) { out.push_back(c.stats()); });
   return out;
 }
 
@@ -294,18 +274,23 @@ std::optional<ActorStats> ActorSystem::stats_of(const ActorRef& ref) const {
 }
 
 SystemStats ActorSystem::stats() const {
-  std::lock_guard lock(impl_->live_mutex);
-  SystemStats s = impl_->retired;
-  s.actors_alive = impl_->live.size();
-  s.actors_spawned = impl_->spawned.load(std::memory_order_relaxed);
-  for (auto& [id, c] : impl_->live) {
-    const auto a = c->stats();
+  auto& im = *impl_;
+  SystemStats s;
+  s.handled = im.retired_handled.load(std::memory_order_relaxed);
+  s.dropped = im.retired_dropped.load(std::memory_order_relaxed);
+  s.restarts = im.retired_restarts.load(std::memory_order_relaxed);
+  s.failures = im.retired_failures.load(std::memory_order_relaxed);
+  s.dead_letters = im.dead_letters.load(std::memory_order_relaxed);
+  s.actors_spawned = im.spawned.load(std::memory_order_relaxed);
+  im.live.for_each([&](Cell& c) {
+    const auto a = c.stats();
+    ++s.actors_alive;
     s.handled += a.handled;
     s.mailbox_depth += a.mailbox_depth;
     s.dropped += a.dropped;
     s.restarts += a.restarts;
     s.failures += a.failures;
-  }
+  });
   return s;
 }
 

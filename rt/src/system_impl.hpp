@@ -16,6 +16,7 @@
 #include <airssys/rt/system.hpp>
 
 #include "deadline_queue.hpp"
+#include "live_set.hpp"
 #include "scheduler.hpp"
 
 namespace airssys::rt {
@@ -45,10 +46,10 @@ struct ActorSystem::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<std::uint64_t> spawned{0};
 
-  mutable std::mutex live_mutex;
-  std::condition_variable live_cv;
-  std::unordered_map<std::uint64_t, detail::Cell*> live;  // holds a reference to each
-  SystemStats retired;  // counters of stopped actors, under live_mutex
+  detail::LiveSet live;  // holds a reference to each member
+  // Counters of stopped actors (and all dead letters).
+  std::atomic<std::uint64_t> retired_handled{0}, retired_dropped{0}, retired_restarts{0}, retired_failures{0},
+      dead_letters{0};
 
   std::function<void(const DeadLetter&)> dead_letter_fn;
 

@@ -230,15 +230,16 @@ TEST(Actor, ShutdownStopsChildrenBeforeParents) {
   };
   std::vector<bool> parents_alive;
   std::mutex m;
-  ActorRef root_ref, inner_ref;
+  ActorRef root_ref, inner_ref, no_inner;
   {
     ActorSystem sys({.workers = 2});
     auto leaf = [&] { return std::make_unique<Leaf>(&parents_alive, &m, &root_ref, &inner_ref); };
     SupervisorSpec inner;
+    auto root_only = [&] { return std::make_unique<Leaf>(&parents_alive, &m, &root_ref, &no_inner); };
     inner.children.push_back(ChildSpec::worker("leaf", leaf));
     SupervisorSpec root;
     root.children.push_back(ChildSpec::nested("inner", std::move(inner)));
-    root.children.push_back(ChildSpec::worker("sibling", leaf));
+    root.children.push_back(ChildSpec::worker("sibling", root_only));  // its only ancestor is root
     root_ref = sys.spawn_supervisor(std::move(root)).value();
     inner_ref = sys.child(root_ref, "inner");
     ASSERT_TRUE(inner_ref);
