@@ -5,10 +5,12 @@
 
 #include <atomic>
 #include <memory>
+#include <new>
 #include <type_traits>
 #include <utility>
 
 #include <airssys/error.hpp>
+#include <airssys/rt/detail/envelope_pool.hpp>
 
 namespace airssys::rt {
 
@@ -57,6 +59,12 @@ struct Envelope {
   explicit Envelope(TypeId t) : type(t) {}
   virtual ~Envelope() = default;
   virtual void* data() noexcept = 0;
+
+  // Envelopes are allocated on the sender's thread and freed on the receiver's: pooled.
+  static void* operator new(std::size_t size) { return detail::pool_allocate(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { detail::pool_deallocate(p, size); }
+  static void* operator new(std::size_t size, std::align_val_t a) { return ::operator new(size, a); }
+  static void operator delete(void* p, std::size_t, std::align_val_t a) noexcept { ::operator delete(p, a); }
 };
 
 template <class T>
