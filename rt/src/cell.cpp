@@ -1,16 +1,14 @@
 #include "cell.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <exception>
 
 #include "system_impl.hpp"
 
 namespace airssys::rt::detail {
 
-void add_ref(Cell* c) noexcept { c->add_ref(); }
-void release(Cell* c) noexcept {
-  if (c->release()) delete c;
-}
+void destroy(Cell* c) noexcept { delete c; }
 Result<void> enqueue(Cell* c, std::unique_ptr<Envelope> e) { return c->enqueue(std::move(e)); }
 std::uint64_t incarnation(Cell* c) noexcept { return c->incarnation(); }
 ActorSystem& system_of(Cell* c) noexcept { return c->sys.owner; }
@@ -42,7 +40,9 @@ std::string describe_exception(std::exception_ptr p) {
 
 Cell::Cell(ActorSystem::Impl& s, std::uint64_t i, std::string n, ActorFactory f, MailboxOptions mb, Cell* p)
     : sys(s), id(i), name(std::move(n)), parent(p), factory_(std::move(f)), mailbox_(mb) {
-  if (parent) parent->add_ref();
+  if (parent) add_ref(parent);
+  // ActorRef reaches the count through refs_of(): it must sit at the start of the object.
+  assert(static_cast<CellRefs*>(this) == refs_of(this));
 }
 
 Cell::~Cell() {

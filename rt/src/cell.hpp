@@ -30,7 +30,7 @@ struct ChildExit {
 /// Asked through the mailbox by health checks; answered with bool.
 struct HealthProbe {};
 
-class Cell {
+class Cell : public CellRefs {
  public:
   Cell(ActorSystem::Impl& sys, std::uint64_t id, std::string name, ActorFactory factory, MailboxOptions mailbox,
        Cell* parent);
@@ -39,8 +39,6 @@ class Cell {
   // --- called from any thread
   Result<void> enqueue(std::unique_ptr<Envelope> e);
   void send_system(std::unique_ptr<Envelope> e);
-  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
-  bool release() noexcept { return refs_.fetch_sub(1, std::memory_order_acq_rel) == 1; }
   ActorState state() const noexcept { return state_.load(std::memory_order_acquire); }
   ActorStats stats() const;
   std::uint64_t incarnation() const noexcept { return incarnation_.load(std::memory_order_acquire); }
@@ -93,7 +91,6 @@ class Cell {
   void count_dead_letter(Envelope& e);
   bool turn_has_work() const noexcept;
 
-  std::atomic<std::uint32_t> refs_{1};
   std::atomic<bool> scheduled_{false};
   std::atomic<ActorState> state_{ActorState::starting};
   std::atomic<std::uint64_t> incarnation_{0};

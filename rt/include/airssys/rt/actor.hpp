@@ -14,6 +14,7 @@
 // are called only from the actor's own turn.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -33,8 +34,17 @@ class ActorRef;
 
 namespace detail {
 class Cell;
-void add_ref(Cell* c) noexcept;
-void release(Cell* c) noexcept;
+/// The reference count, first base of every Cell: kept here so copying an ActorRef inlines to
+/// one atomic increment.
+struct CellRefs {
+  std::atomic<std::uint32_t> refs{1};
+};
+inline CellRefs* refs_of(Cell* c) noexcept { return reinterpret_cast<CellRefs*>(c); }
+void destroy(Cell* c) noexcept;
+inline void add_ref(Cell* c) noexcept { refs_of(c)->refs.fetch_add(1, std::memory_order_relaxed); }
+inline void release(Cell* c) noexcept {
+  if (refs_of(c)->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy(c);
+}
 /// Enqueues into the cell's mailbox, applying its overflow policy.
 Result<void> enqueue(Cell* c, std::unique_ptr<Envelope> e);
 /// Registers the request's deadline, then enqueues; a failure resolves the slot at once.
