@@ -181,10 +181,13 @@ void BM_RegistryLookup(benchmark::State& state) {
   for (int i = 0; i < 100; ++i)
     (void)sys.spawn(ActorFactory([] { return std::make_unique<Idle>(); }),
                     SpawnOptions{"service-" + std::to_string(i), true, {}});
-  const std::string name = "service-42";
-  for (auto _ : state) {
-    auto ref = sys.registry().lookup(name);
+  std::vector<std::string> names;
+  for (int i = 0; i < 100; ++i) names.push_back("service-" + std::to_string(i));
+  std::size_t i = 0;
+  for (auto _ : state) {  // cycles through all 100 names, as the CAF anchor does
+    auto ref = sys.registry().lookup(names[i]);
     benchmark::DoNotOptimize(ref);
+    if (++i == names.size()) i = 0;
   }
 }
 BENCHMARK(BM_RegistryLookup);

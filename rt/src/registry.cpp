@@ -99,13 +99,46 @@ class NameTable {
   std::vector<Slot> slots_;
   std::size_t count_ = 0;
 };
+
+std::atomic<std::uint64_t> next_registry_id{1};
+
+// Lookups are read-mostly: each thread keeps a small direct-mapped cache of recent answers,
+// valid while its shard's version is unchanged (every register/unregister bumps it). A hit
+// costs a version load and one reference increment, no lock.
+struct LookupCache {
+  struct Entry {
+    std::uint64_t registry = 0;  // unique per registry instance (never reused)
+    std::uint64_t hash = 0;
+    std::uint64_t version = 0;
+    std::string name;
+    ActorRef ref;
+  };
+  std::array<Entry, 1024> entries;
+};
+// The hot path reads a trivially-initialized pointer (one %fs load, no init guard); the owner
+// below frees the cache at thread exit.
+thread_local LookupCache* lookup_cache = nullptr;
+thread_local std::unique_ptr<LookupCache> lookup_cache_owner;
+LookupCache& thread_cache() {
+  if (!lookup_cache) {
+    lookup_cache_owner = std::make_unique<LookupCache>();
+    lookup_cache = lookup_cache_owner.get();
+  }
+  return *lookup_cache;
+}
+
+bool same_name(const std::string& a, std::string_view b) noexcept {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), b.size()) == 0;
+}
 }  // namespace
 
 struct ActorRegistry::Impl {
   struct alignas(64) Shard {
     mutable detail::SpinLock lock;
+    std::atomic<std::uint64_t> version{1};  // bumped under `lock` after every change
     NameTable names;
   };
+  const std::uint64_t id = next_registry_id.fetch_add(1, std::memory_order_relaxed);
   std::array<Shard, 16> shards;
   Shard& shard_for(std::uint64_t hash) noexcept { return shards[hash >> 60]; }
 };
@@ -123,18 +156,38 @@ Result<void> ActorRegistry::register_name(std::string_view name, const ActorRef&
   if (ActorRef* existing = s.names.find(name, h)) {
     if (existing->alive()) return fail(Errc::name_taken, std::string(name));
     previous = std::exchange(*existing, ref);  // the owner stopped; its release has not run yet
+    s.version.fetch_add(1, std::memory_order_release);
     return {};
   }
   s.names.insert(name, h, ref);
+  s.version.fetch_add(1, std::memory_order_release);
   return {};
 }
 
 ActorRef ActorRegistry::lookup(std::string_view name) const {
   const auto h = hash_name(name);
   auto& s = impl_->shard_for(h);
-  std::lock_guard lock(s.lock);
-  const ActorRef* r = s.names.find(name, h);
-  return r ? *r : ActorRef();
+  auto& cache = thread_cache();
+  auto& e = cache.entries[h & (cache.entries.size() - 1)];
+  if (e.hash == h && e.version == s.version.load(std::memory_order_acquire) && e.registry == impl_->id &&
+      same_name(e.name, name))
+    return e.ref;
+  ActorRef found;
+  std::uint64_t seen;
+  {
+    std::lock_guard lock(s.lock);
+    if (const ActorRef* r = s.names.find(name, h)) found = *r;
+    seen = s.version.load(std::memory_order_relaxed);
+  }
+  // Misses are not cached: a name registered later must be found at once.
+  if (found) {
+    e.registry = impl_->id;
+    e.hash = h;
+    e.version = seen;
+    e.name.assign(name);
+    e.ref = found;
+  }
+  return found;
 }
 
 bool ActorRegistry::unregister(std::string_view name, const ActorRef& ref) {
@@ -145,6 +198,7 @@ bool ActorRegistry::unregister(std::string_view name, const ActorRef& ref) {
   const ActorRef* cur = s.names.find(name, h);
   if (!cur || (ref && !(*cur == ref))) return false;
   released = s.names.erase(name, h);
+  s.version.fetch_add(1, std::memory_order_release);
   return true;
 }
 

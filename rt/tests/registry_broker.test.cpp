@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <thread>
 #include <mutex>
 
 #include "test_util.hpp"
@@ -107,4 +108,21 @@ TEST(Broker, UnsubscribeAndAutomaticCleanupOnStop) {
   sys.stop(a);
   ASSERT_TRUE(eventually([&] { return sys.broker().subscriptions() == 0; }));
   EXPECT_EQ(sys.broker().publish("t", 2), 0u);
+}
+
+TEST(Registry, CachedLookupsSeeEveryChangeFromAnyThread) {
+  ActorSystem sys({.workers = 2});
+  std::atomic<int> n{0};
+  auto first = sys.spawn<Counter>(&n).value();
+  auto second = sys.spawn<Counter>(&n).value();
+  auto& reg = sys.registry();
+  ASSERT_TRUE(reg.register_name("svc", first));
+  for (int round = 0; round < 200; ++round) {
+    const ActorRef& expected = round % 2 ? second : first;
+    EXPECT_EQ(reg.lookup("svc"), expected);  // this thread's cache
+    std::thread([&] { EXPECT_EQ(reg.lookup("svc"), expected); }).join();
+    ASSERT_TRUE(reg.unregister("svc"));
+    EXPECT_FALSE(reg.lookup("svc"));
+    ASSERT_TRUE(reg.register_name("svc", round % 2 ? first : second));
+  }
 }
