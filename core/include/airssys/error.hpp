@@ -54,6 +54,11 @@ enum class Phase : std::uint8_t { runtime, load, validate, link, instantiate, ex
   X(bad_discriminant, abi, "the guest passed an invalid variant discriminant")                 \
   X(bad_alignment, abi, "the guest passed a misaligned pointer")                               \
   X(guest_error, abi, "the guest returned an error")                                           \
+  /* components: capabilities and storage */                                                  \
+  X(denied, runtime, "the component has no grant for this")                                   \
+  X(quota_exceeded, io, "the storage quota would be exceeded")                                 \
+  X(invalid_key, io, "invalid storage key")                                                    \
+  X(storage_io, io, "the storage backend failed")                                              \
   /* configuration */                                                                          \
   X(invalid_config, config, "invalid configuration")
 
