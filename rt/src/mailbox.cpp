@@ -8,7 +8,6 @@ Mailbox::~Mailbox() {
 
 Mailbox::Outcome Mailbox::push(std::unique_ptr<Envelope>& e, bool may_block, std::unique_ptr<Envelope>& evicted) {
   if (!bounded()) {
-    size_.fetch_add(1, std::memory_order_seq_cst);
     queue_.push(e.release());
     return Outcome::accepted;
   }
@@ -38,11 +37,7 @@ Mailbox::Outcome Mailbox::push(std::unique_ptr<Envelope>& e, bool may_block, std
 }
 
 Envelope* Mailbox::pop() noexcept {
-  if (!bounded()) {
-    Envelope* e = queue_.pop();
-    if (e) size_.fetch_sub(1, std::memory_order_release);
-    return e;
-  }
+  if (!bounded()) return queue_.pop();
   auto& b = *bounded_;
   std::lock_guard lock(b.mutex);
   if (b.ring.empty()) return nullptr;

@@ -24,7 +24,9 @@ class Mailbox {
   /// `evicted` receives the dropped oldest envelope (caller disposes of it).
   Outcome push(std::unique_ptr<Envelope>& e, bool may_block, std::unique_ptr<Envelope>& evicted);
   Envelope* pop() noexcept;
-  std::uint64_t depth() const noexcept { return size_.load(std::memory_order_acquire); }
+  std::uint64_t depth() const noexcept {
+    return bounded() ? size_.load(std::memory_order_seq_cst) : queue_.depth();
+  }
   bool bounded() const noexcept { return opts_.capacity != 0; }
 
  private:
@@ -34,8 +36,8 @@ class Mailbox {
     std::deque<Envelope*> ring;
   };
   MailboxOptions opts_;
-  std::atomic<std::uint64_t> size_{0};
-  MpscQueue queue_;  // unbounded mode
+  std::atomic<std::uint64_t> size_{0};  // bounded mode
+  MpscQueue queue_;                      // unbounded mode (counts itself)
   std::unique_ptr<Bounded> bounded_;
 };
 

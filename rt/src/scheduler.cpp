@@ -8,6 +8,15 @@ namespace airssys::rt::detail {
 namespace {
 thread_local Scheduler* tl_scheduler = nullptr;
 thread_local void* tl_worker = nullptr;
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kSpinFor = std::chrono::microseconds(50);  // idle spin before parking
+constexpr std::int64_t kStealAfterNs = 100'000;           // queued this long: another core helps
+constexpr std::size_t kBacklog = 32;                      // a queue this long wakes a parked worker
+
+std::int64_t now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
 }  // namespace
 
 Scheduler::Scheduler(std::size_t n) {
@@ -25,21 +34,28 @@ void Scheduler::schedule(Cell* c) {
   if (tl_scheduler == this) {
     auto& w = *static_cast<Worker*>(tl_worker);
     Cell* displaced = std::exchange(w.next, c);
-    if (!displaced) return;  // runs right after the current actor: no wake-up needed
-    push(w, displaced);
+    if (displaced) push(w, displaced, false);
     return;
   }
-  push(*workers_[round_robin_.fetch_add(1, std::memory_order_relaxed) % workers_.size()], c);
+  push(*workers_[round_robin_.fetch_add(1, std::memory_order_relaxed) % workers_.size()], c, true);
 }
 
-void Scheduler::push(Worker& w, Cell* c) {
+void Scheduler::push(Worker& w, Cell* c, bool external) {
+  const auto now = now_ns();
+  std::size_t size;
   {
     std::lock_guard lock(w.mutex);
-    w.queue.push_back(c);
+    w.queue.emplace_back(c, now);
+    size = w.queue.size();
+    if (size == 1) w.oldest.store(now, std::memory_order_relaxed);
+    w.size.store(size, std::memory_order_seq_cst);
   }
-  queued_.fetch_add(1, std::memory_order_seq_cst);
-  // A spinning worker will find it; only when none is looking does a sleeper need a (costly) wake.
-  if (spinning_.load(std::memory_order_seq_cst) == 0 && sleepers_.load(std::memory_order_seq_cst) > 0) wake_one();
+  // From outside, nobody may be awake to run it; from a worker, it runs after the current turn
+  // anyway, so only a backlog is worth a (costly) wake-up, once, as the queue reaches it. A
+  // spinning worker needs none.
+  if ((external || size == kBacklog) && spinning_.load(std::memory_order_seq_cst) == 0 &&
+      sleepers_.load(std::memory_order_seq_cst) > 0)
+    wake_one();
 }
 
 void Scheduler::wake_one() noexcept {
@@ -48,59 +64,96 @@ void Scheduler::wake_one() noexcept {
 }
 
 Cell* Scheduler::pop(Worker& w) {
+  if (w.size.load(std::memory_order_relaxed) == 0) return nullptr;
   std::lock_guard lock(w.mutex);
   if (w.queue.empty()) return nullptr;
-  Cell* c = w.queue.front();
+  Cell* c = w.queue.front().first;
   w.queue.pop_front();
-  queued_.fetch_sub(1, std::memory_order_relaxed);
+  after_removal(w);
   return c;
 }
 
-// Takes half of a victim's queue (oldest first) in one visit, so a flood of ready actors is
-// shared out without a lock round trip per actor.
-Cell* Scheduler::steal(Worker& self) {
-  for (auto& w : workers_) {
-    if (w.get() == &self) continue;
-    std::deque<Cell*> loot;
-    {
-      std::lock_guard lock(w->mutex);
-      const std::size_t n = (w->queue.size() + 1) / 2;
-      if (n == 0) continue;
-      loot.assign(w->queue.begin(), w->queue.begin() + static_cast<std::ptrdiff_t>(n));
-      w->queue.erase(w->queue.begin(), w->queue.begin() + static_cast<std::ptrdiff_t>(n));
-    }
-    Cell* first = loot.front();
-    queued_.fetch_sub(1, std::memory_order_relaxed);
-    if (loot.size() > 1) {
-      std::lock_guard lock(self.mutex);
-      self.queue.insert(self.queue.end(), loot.begin() + 1, loot.end());
-    }
-    return first;
-  }
-  return nullptr;
+void Scheduler::after_removal(Worker& w) noexcept {
+  if (!w.queue.empty()) w.oldest.store(w.queue.front().second, std::memory_order_relaxed);
+  w.size.store(w.queue.size(), std::memory_order_relaxed);
 }
 
-bool Scheduler::any_work() noexcept { return queued_.load(std::memory_order_seq_cst) > 0; }
+// Takes half of the victim's queue (oldest first) in one visit.
+Cell* Scheduler::steal_from(Worker& self, Worker& victim) {
+  std::deque<std::pair<Cell*, std::int64_t>> loot;
+  {
+    std::lock_guard lock(victim.mutex);
+    const std::size_t n = (victim.queue.size() + 1) / 2;
+    if (n == 0) return nullptr;
+    const auto cut = victim.queue.begin() + static_cast<std::ptrdiff_t>(n);
+    loot.assign(victim.queue.begin(), cut);
+    victim.queue.erase(victim.queue.begin(), cut);
+    after_removal(victim);
+  }
+  Cell* first = loot.front().first;
+  if (loot.size() > 1) {
+    std::lock_guard lock(self.mutex);
+    const bool was_empty = self.queue.empty();
+    self.queue.insert(self.queue.end(), loot.begin() + 1, loot.end());
+    if (was_empty) self.oldest.store(self.queue.front().second, std::memory_order_relaxed);
+    self.size.store(self.queue.size(), std::memory_order_relaxed);
+  }
+  return first;
+}
+
+bool Scheduler::worth_stealing(const Worker& v, std::int64_t now) const noexcept {
+  if (v.size.load(std::memory_order_relaxed) == 0) return false;
+  return v.parked.load(std::memory_order_relaxed) || now - v.oldest.load(std::memory_order_relaxed) >= kStealAfterNs;
+}
 
 Cell* Scheduler::find_work(Worker& w) {
   if (Cell* c = std::exchange(w.next, nullptr)) return c;
-  if (queued_.load(std::memory_order_relaxed) == 0) return nullptr;
   if (Cell* c = pop(w)) return c;
-  return steal(w);
+  const auto now = now_ns();
+  for (auto& v : workers_)
+    if (v.get() != &w && worth_stealing(*v, now))
+      if (Cell* c = steal_from(w, *v)) return c;
+  return nullptr;
 }
 
-void Scheduler::park() {
-  // Spin briefly: most idle gaps under load are short, and a futex round trip costs microseconds.
+// The condition a parking worker re-checks after announcing itself; it matches what push()
+// wakes for, so no wake-up is lost.
+bool Scheduler::worth_waking_for() noexcept {
+  for (auto& v : workers_) {
+    const auto n = v->size.load(std::memory_order_seq_cst);
+    if (n >= kBacklog || (n > 0 && v->parked.load(std::memory_order_seq_cst))) return true;
+  }
+  return false;
+}
+
+void Scheduler::idle(Worker& w) {
+  // Spin a while: most idle gaps under load are short, and a futex round trip costs microseconds.
+  // Meanwhile, take over actors that have waited too long in a busy worker's queue.
   spinning_.fetch_add(1, std::memory_order_seq_cst);
-  for (int i = 0; i < 256; ++i) {
-    if (any_work() || stopping_.load(std::memory_order_relaxed)) break;
-    cpu_relax();
+  bool found = false;
+  for (const auto start = now_ns(); !found;) {
+    if (stopping_.load(std::memory_order_relaxed) || w.size.load(std::memory_order_relaxed) > 0) break;
+    const auto now = now_ns();
+    if (now - start >= std::chrono::nanoseconds(kSpinFor).count()) break;
+    for (auto& v : workers_) {
+      if (v.get() == &w || !worth_stealing(*v, now)) continue;
+      if (Cell* c = steal_from(w, *v)) {
+        w.next = c;  // run it as if popped
+        found = true;
+        break;
+      }
+    }
+    for (int k = 0; k < 16; ++k) cpu_relax();
   }
   spinning_.fetch_sub(1, std::memory_order_seq_cst);
-  const auto seen = epoch_.load(std::memory_order_seq_cst);
+  if (found || stopping_.load(std::memory_order_relaxed) || w.size.load(std::memory_order_relaxed) > 0) return;
+
+  const auto epoch = epoch_.load(std::memory_order_seq_cst);
+  w.parked.store(true, std::memory_order_seq_cst);
   sleepers_.fetch_add(1, std::memory_order_seq_cst);
-  if (!any_work() && !stopping_.load(std::memory_order_seq_cst)) epoch_.wait(seen, std::memory_order_seq_cst);
+  if (!worth_waking_for() && !stopping_.load(std::memory_order_seq_cst)) epoch_.wait(epoch, std::memory_order_seq_cst);
   sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+  w.parked.store(false, std::memory_order_seq_cst);
 }
 
 void Scheduler::run(Worker& w) {
@@ -113,7 +166,7 @@ void Scheduler::run(Worker& w) {
       continue;
     }
     if (stopping_.load(std::memory_order_acquire)) break;
-    park();
+    idle(w);
   }
   tl_scheduler = nullptr;
   tl_worker = nullptr;
@@ -127,7 +180,7 @@ void Scheduler::stop() {
     if (w->thread.joinable()) w->thread.join();
   for (auto& w : workers_) {
     if (w->next) release(std::exchange(w->next, nullptr));
-    for (Cell* c : w->queue) release(c);
+    for (auto& [c, t] : w->queue) release(c);
     w->queue.clear();
   }
 }

@@ -1,18 +1,25 @@
-// Runs ready actors on N worker threads. Each worker has a "next" slot (the actor its current
-// actor just woke, run next on the same thread: ping-pong stays on one core, no wake-ups), a
-// stealable local queue, and idle workers steal or park on a futex.
+// Runs ready actors on N worker threads.
+//
+// Each worker has a "next" slot (the actor its current actor just woke runs next on the same
+// thread: ping-pong stays on one core) and a local queue. Idle workers spin briefly, then park
+// on a futex. Moving an actor to another core costs cache misses on its mailbox and messages,
+// which for short handlers outweighs the parallelism, so an idle worker steals only when it
+// pays: the victim is parked, or the oldest actor in its queue has waited long enough
+// (kStealAfter) that a second core helps latency more than the migration costs. A busy worker
+// wakes a parked one only when its queue reaches a backlog worth sharing.
 // Thread-safety: schedule() from any thread.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <deque>
 #include <memory>
 #include <mutex>
-
-#include <airssys/rt/detail/spin_lock.hpp>
 #include <thread>
 #include <vector>
+
+#include <airssys/rt/detail/spin_lock.hpp>
 
 namespace airssys::rt::detail {
 
@@ -36,21 +43,25 @@ class Scheduler {
  private:
   struct alignas(64) Worker {
     SpinLock mutex;
-    std::deque<Cell*> queue;
-    Cell* next = nullptr;
+    std::deque<std::pair<Cell*, std::int64_t>> queue;  // with the time it was queued (ns)
+    std::atomic<std::size_t> size{0};             // queue.size(), readable without the lock
+    std::atomic<std::int64_t> oldest{0};          // when the front entry was queued (ns)
+    std::atomic<bool> parked{false};
+    Cell* next = nullptr;                  // owner thread only
     std::thread thread;
   };
   void run(Worker& w);
   Cell* find_work(Worker& w);
   Cell* pop(Worker& w);
-  Cell* steal(Worker& self);
-  bool any_work() noexcept;
-  void push(Worker& w, Cell* c);
+  Cell* steal_from(Worker& self, Worker& victim);
+  bool worth_waking_for() noexcept;
+  bool worth_stealing(const Worker& v, std::int64_t now) const noexcept;
+  static void after_removal(Worker& w) noexcept;
+  void push(Worker& w, Cell* c, bool external);
   void wake_one() noexcept;
-  void park();
+  void idle(Worker& w);
 
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::atomic<std::size_t> queued_{0};  // cells in stealable queues (not in next slots)
   std::atomic<std::uint32_t> epoch_{0};
   std::atomic<int> sleepers_{0};
   std::atomic<int> spinning_{0};  // idle workers still looking for work: they need no wake-up

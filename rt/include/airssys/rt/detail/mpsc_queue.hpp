@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 
 #include <airssys/rt/message.hpp>
 
@@ -15,9 +16,14 @@ class MpscQueue {
   MpscQueue& operator=(const MpscQueue&) = delete;
 
   void push(Envelope* e) noexcept {
-    e->next.store(nullptr, std::memory_order_relaxed);
-    Envelope* prev = head_.exchange(e, std::memory_order_acq_rel);
-    prev->next.store(e, std::memory_order_release);
+    pushed_.fetch_add(1, std::memory_order_seq_cst);
+    link(e);
+  }
+
+  /// Messages pushed and not yet popped (exact when quiescent). The two counters live on the
+  /// producers' and the consumer's cache lines respectively, so counting adds no line transfer.
+  std::uint64_t depth() const noexcept {
+    return pushed_.load(std::memory_order_seq_cst) - popped_.load(std::memory_order_seq_cst);
   }
 
   /// nullptr when empty, or briefly while a producer is between its two steps.
@@ -32,25 +38,40 @@ class MpscQueue {
     }
     if (next != nullptr) {
       tail_ = next;
-      return tail;
+      return counted(tail);
     }
     if (tail != head_.load(std::memory_order_acquire)) return nullptr;
-    push(&stub_);
+    link(&stub_);
     next = tail->next.load(std::memory_order_acquire);
     if (next != nullptr) {
       tail_ = next;
-      return tail;
+      return counted(tail);
     }
     return nullptr;
   }
 
  private:
+  void link(Envelope* e) noexcept {
+    e->next.store(nullptr, std::memory_order_relaxed);
+    Envelope* prev = head_.exchange(e, std::memory_order_acq_rel);
+    prev->next.store(e, std::memory_order_release);
+  }
+  Envelope* counted(Envelope* e) noexcept {
+    popped_.store(popped_.load(std::memory_order_relaxed) + 1, std::memory_order_seq_cst);
+    return e;
+  }
+
   struct Stub final : Envelope {
     Stub() : Envelope(nullptr) {}
     void* data() noexcept override { return nullptr; }
   };
-  alignas(64) std::atomic<Envelope*> head_;
-  alignas(64) Envelope* tail_;
+  // Producers' and consumer's fields sit 64+ bytes apart (padding, not alignas: an over-aligned
+  // cell would need the slow aligned allocator at every spawn).
+  std::atomic<Envelope*> head_;
+  std::atomic<std::uint64_t> pushed_{0};
+  [[maybe_unused]] char pad_[64];
+  Envelope* tail_;
+  std::atomic<std::uint64_t> popped_{0};
   Stub stub_;
 };
 
