@@ -23,6 +23,23 @@ Scheduler::Scheduler(std::size_t n) {
   if (n == 0) n = 1;
   for (std::size_t i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>());
   for (auto& w : workers_) w->thread = std::thread([this, wp = w.get()] { run(*wp); });
+  watchdog_ = std::thread([this] { watch(); });
+}
+
+void Scheduler::watch() {
+  std::vector<std::uint64_t> last(workers_.size(), ~0ull);
+  while (!stopping_.load(std::memory_order_acquire)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      auto& v = *workers_[i];
+      const auto turns = v.turns.load(std::memory_order_relaxed);
+      const bool waiting = v.size.load(std::memory_order_relaxed) > 0 || v.next.load(std::memory_order_relaxed);
+      if (turns == last[i] && waiting && !v.parked.load(std::memory_order_relaxed) &&
+          spinning_.load(std::memory_order_relaxed) == 0 && sleepers_.load(std::memory_order_relaxed) > 0)
+        wake_one();
+      last[i] = turns;
+    }
+  }
 }
 
 Scheduler::~Scheduler() { stop(); }
@@ -33,7 +50,7 @@ void Scheduler::schedule(Cell* c) {
   add_ref(c);
   if (tl_scheduler == this) {
     auto& w = *static_cast<Worker*>(tl_worker);
-    Cell* displaced = std::exchange(w.next, c);
+    Cell* displaced = w.next.exchange(c, std::memory_order_acq_rel);
     if (displaced) push(w, displaced, false);
     return;
   }
@@ -107,7 +124,8 @@ bool Scheduler::worth_stealing(const Worker& v, std::int64_t now) const noexcept
 }
 
 Cell* Scheduler::find_work(Worker& w) {
-  if (Cell* c = std::exchange(w.next, nullptr)) return c;
+  if (w.next.load(std::memory_order_relaxed))
+    if (Cell* c = w.next.exchange(nullptr, std::memory_order_acq_rel)) return c;
   if (Cell* c = pop(w)) return c;
   const auto now = now_ns();
   for (auto& v : workers_)
@@ -128,19 +146,26 @@ bool Scheduler::worth_waking_for() noexcept {
 
 void Scheduler::idle(Worker& w) {
   // Spin a while: most idle gaps under load are short, and a futex round trip costs microseconds.
-  // Meanwhile, take over actors that have waited too long in a busy worker's queue.
+  // Meanwhile, take over actors that have waited too long behind a busy worker.
   spinning_.fetch_add(1, std::memory_order_seq_cst);
+  auto& seen = w.seen;
+  seen.resize(workers_.size());
   bool found = false;
   for (const auto start = now_ns(); !found;) {
     if (stopping_.load(std::memory_order_relaxed) || w.size.load(std::memory_order_relaxed) > 0) break;
     const auto now = now_ns();
     if (now - start >= std::chrono::nanoseconds(kSpinFor).count()) break;
-    for (auto& v : workers_) {
-      if (v.get() == &w || !worth_stealing(*v, now)) continue;
-      if (Cell* c = steal_from(w, *v)) {
-        w.next = c;  // run it as if popped
+    for (std::size_t i = 0; i < workers_.size() && !found; ++i) {
+      auto& v = *workers_[i];
+      if (&v == &w) continue;
+      const auto turns = v.turns.load(std::memory_order_relaxed);
+      if (turns != seen[i].first || seen[i].second == 0) seen[i] = {turns, now};
+      Cell* c = worth_stealing(v, now) ? steal_from(w, v) : nullptr;
+      if (!c && now - seen[i].second >= kStealAfterNs && v.next.load(std::memory_order_relaxed))
+        c = v.next.exchange(nullptr, std::memory_order_acq_rel);  // its owner is stuck in a long turn
+      if (c) {
+        w.next.store(c, std::memory_order_relaxed);  // run it as if popped
         found = true;
-        break;
       }
     }
     for (int k = 0; k < 16; ++k) cpu_relax();
@@ -161,6 +186,7 @@ void Scheduler::run(Worker& w) {
   tl_worker = &w;
   for (;;) {
     if (Cell* c = find_work(w)) {
+      w.turns.store(w.turns.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       c->run();
       release(c);
       continue;
@@ -178,8 +204,9 @@ void Scheduler::stop() {
   epoch_.notify_all();
   for (auto& w : workers_)
     if (w->thread.joinable()) w->thread.join();
+  if (watchdog_.joinable()) watchdog_.join();
   for (auto& w : workers_) {
-    if (w->next) release(std::exchange(w->next, nullptr));
+    if (Cell* c = w->next.exchange(nullptr)) release(c);
     for (auto& [c, t] : w->queue) release(c);
     w->queue.clear();
   }

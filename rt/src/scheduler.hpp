@@ -5,8 +5,10 @@
 // on a futex. Moving an actor to another core costs cache misses on its mailbox and messages,
 // which for short handlers outweighs the parallelism, so an idle worker steals only when it
 // pays: the victim is parked, or the oldest actor in its queue has waited long enough
-// (kStealAfter) that a second core helps latency more than the migration costs. A busy worker
-// wakes a parked one only when its queue reaches a backlog worth sharing.
+// (kStealAfter) that a second core helps latency more than the migration costs; the next slot is
+// taken over only when its owner has been stuck in one turn that long. A busy worker
+// wakes a parked one only when its queue reaches a backlog worth sharing; a watchdog thread
+// (one tick per millisecond) wakes one when a worker is stuck in a turn with actors waiting.
 // Thread-safety: schedule() from any thread.
 #pragma once
 
@@ -47,8 +49,12 @@ class Scheduler {
     std::atomic<std::size_t> size{0};             // queue.size(), readable without the lock
     std::atomic<std::int64_t> oldest{0};          // when the front entry was queued (ns)
     std::atomic<bool> parked{false};
-    Cell* next = nullptr;                  // owner thread only
+    std::atomic<Cell*> next{nullptr};             // taken by a thief only if the owner is stuck
+    std::atomic<std::uint64_t> turns{0};          // advances every turn (so: not stuck)
     std::thread thread;
+    // Owner only: what this worker, while idle, last saw of each other worker's turns and since
+    // when; kept across parking so a long turn is recognised.
+    std::vector<std::pair<std::uint64_t, std::int64_t>> seen;
   };
   void run(Worker& w);
   Cell* find_work(Worker& w);
@@ -61,7 +67,10 @@ class Scheduler {
   void wake_one() noexcept;
   void idle(Worker& w);
 
+  void watch();
+
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::thread watchdog_;  // wakes a parked worker when another is stuck with work waiting
   std::atomic<std::uint32_t> epoch_{0};
   std::atomic<int> sleepers_{0};
   std::atomic<int> spinning_{0};  // idle workers still looking for work: they need no wake-up
