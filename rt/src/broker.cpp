@@ -141,16 +141,23 @@ void MessageBroker::unsubscribe_all(const ActorRef& subscriber) {
 
 std::size_t MessageBroker::subscriptions() const { return impl_->snapshot()->count; }
 
-std::size_t MessageBroker::deliver(const std::string& topic, const EnvelopeMaker& make) {
+std::size_t MessageBroker::deliver(const std::string& topic, const std::function<void(std::size_t)>& reserve,
+                                   const EnvelopeMaker& make) {
   auto table = impl_->snapshot();
+  const std::vector<ActorRef>* exact = nullptr;
+  if (auto it = table->exact.find(topic); it != table->exact.end()) exact = &it->second;
+  thread_local std::vector<const ActorRef*> wild;  // reused: no allocation per publish
+  wild.clear();
+  for (auto& s : table->wildcard)
+    if (matches(s.pattern, topic)) wild.push_back(&s.subscriber);
+  reserve((exact ? exact->size() : 0) + wild.size());
   std::size_t delivered = 0;
   auto send = [&](const ActorRef& to) {
-    if (detail::enqueue(to.cell(), make())) ++delivered;
+    if (detail::enqueue(to.cell(), make())) ++delivered;  // a refused envelope drops its reference
   };
-  if (auto it = table->exact.find(topic); it != table->exact.end())
-    for (auto& s : it->second) send(s);
-  for (auto& s : table->wildcard)
-    if (matches(s.pattern, topic)) send(s.subscriber);
+  if (exact)
+    for (auto& s : *exact) send(s);
+  for (auto* s : wild) send(*s);
   return delivered;
 }
 

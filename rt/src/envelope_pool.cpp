@@ -3,6 +3,7 @@
 #include <array>
 #include <mutex>
 #include <new>
+#include <utility>
 #include <vector>
 
 #include <airssys/rt/detail/spin_lock.hpp>
@@ -20,7 +21,6 @@ namespace {
 constexpr std::size_t kGranule = 64;
 constexpr std::size_t kClasses = kMaxPooledBlock / kGranule;
 constexpr std::size_t kBatch = 64;       // blocks moved between a thread cache and the depot at once
-constexpr std::size_t kCacheMax = 2 * kBatch;
 
 struct Node {
   Node* next;
@@ -35,7 +35,7 @@ struct Chain {
 // freed during static destruction still have somewhere to go.
 struct Depot {
   std::array<SpinLock, kClasses> locks;
-  std::array<std::vector<Node*>, kClasses> batches;  // each a chain of kBatch nodes
+  std::array<std::vector<Chain>, kClasses> batches;  // counted chains (never walked to count)
 };
 Depot& depot() {
   static Depot* d = new Depot;
@@ -44,39 +44,57 @@ Depot& depot() {
 
 thread_local bool cache_gone = false;  // trivially destructible: readable after ~Cache
 
+// Per size class: `current` takes frees and serves allocations; when it reaches kBatch it
+// becomes `spare`, and a previous spare goes to the depot. Nothing is ever walked: a node freed
+// by another core is touched once, when it is handed out again.
 struct Cache {
-  std::array<Chain, kClasses> chains;
+  struct Class {
+    Chain current, spare;
+  };
+  std::array<Class, kClasses> classes;
   ~Cache() {  // thread exit: hand everything back
     cache_gone = true;
-    for (std::size_t c = 0; c < kClasses; ++c)
-      while (chains[c].head) give_batch(c);
+    for (std::size_t c = 0; c < kClasses; ++c) {
+      give(c, classes[c].current);
+      give(c, classes[c].spare);
+    }
   }
-  void give_batch(std::size_t c) {
-    Chain& ch = chains[c];
-    Node* head = ch.head;
-    Node* tail = head;
-    std::size_t n = 1;
-    while (n < kBatch && tail->next) tail = tail->next, ++n;
-    ch.head = tail->next;
-    ch.count -= n;
-    tail->next = nullptr;
+  static void give(std::size_t c, Chain& ch) {
+    if (!ch.head) return;
     auto& d = depot();
     std::lock_guard lock(d.locks[c]);
-    d.batches[c].push_back(head);
+    d.batches[c].push_back(std::exchange(ch, Chain{}));
   }
-  bool take_batch(std::size_t c) {
+  static bool take(std::size_t c, Chain& into) {
     auto& d = depot();
-    Node* head = nullptr;
-    {
-      std::lock_guard lock(d.locks[c]);
-      if (d.batches[c].empty()) return false;
-      head = d.batches[c].back();
-      d.batches[c].pop_back();
-    }
-    std::size_t n = 0;
-    for (Node* p = head; p; p = p->next) ++n;
-    chains[c] = Chain{head, n};
+    std::lock_guard lock(d.locks[c]);
+    if (d.batches[c].empty()) return false;
+    into = d.batches[c].back();
+    d.batches[c].pop_back();
     return true;
+  }
+  void* allocate(std::size_t c) {
+    auto& k = classes[c];
+    if (!k.current.head) {
+      if (k.spare.head)
+        std::swap(k.current, k.spare);
+      else if (!take(c, k.current))
+        return nullptr;
+    }
+    Node* n = k.current.head;
+    k.current.head = n->next;
+    --k.current.count;
+    if (k.current.head) __builtin_prefetch(k.current.head, 1);
+    return n;
+  }
+  void free(std::size_t c, void* p) {
+    auto& k = classes[c];
+    auto* n = static_cast<Node*>(p);
+    n->next = k.current.head;
+    k.current.head = n;
+    if (++k.current.count < kBatch) return;
+    give(c, k.spare);
+    k.spare = std::exchange(k.current, Chain{});
   }
 };
 thread_local Cache cache;
@@ -88,13 +106,7 @@ void* pool_allocate(std::size_t size) {
 #ifndef AIRSSYS_POOL_DISABLED
   if (size <= kMaxPooledBlock && size > 0 && !cache_gone) {
     const auto c = class_of(size);
-    Chain& ch = cache.chains[c];
-    if (ch.head || cache.take_batch(c)) {
-      Node* n = ch.head;
-      ch.head = n->next;
-      --ch.count;
-      return n;
-    }
+    if (void* p = cache.allocate(c)) return p;
     return ::operator new((c + 1) * kGranule);
   }
 #endif
@@ -104,12 +116,7 @@ void* pool_allocate(std::size_t size) {
 void pool_deallocate(void* p, std::size_t size) noexcept {
 #ifndef AIRSSYS_POOL_DISABLED
   if (size <= kMaxPooledBlock && size > 0 && !cache_gone) {
-    const auto c = class_of(size);
-    Chain& ch = cache.chains[c];
-    auto* n = static_cast<Node*>(p);
-    n->next = ch.head;
-    ch.head = n;
-    if (++ch.count > kCacheMax) cache.give_batch(c);
+    cache.free(class_of(size), p);
     return;
   }
 #endif

@@ -5,6 +5,7 @@
 // Thread-safety: all members are safe from any thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -15,20 +16,35 @@
 
 namespace airssys::rt {
 
-/// What a subscriber receives: the topic and a shared, immutable value.
+/// What a subscriber receives: the topic and a shared, immutable value (one block per publish).
+/// The publisher takes all the deliveries' references in one step, so subscribers on other cores
+/// only ever decrement the count: no cache line bounces back and forth per delivery.
 template <class T>
 class Publication {
  public:
   struct Data {
+    std::atomic<std::size_t> refs;
     std::string topic;
     T value;
   };
-  explicit Publication(std::shared_ptr<const Data> d) noexcept : data_(std::move(d)) {}
-  const std::string& topic() const noexcept { return data_->topic; }
-  const T& value() const noexcept { return data_->value; }
+  Publication(const Publication& o) noexcept : d_(o.d_) { d_->refs.fetch_add(1, std::memory_order_relaxed); }
+  Publication(Publication&& o) noexcept : d_(std::exchange(o.d_, nullptr)) {}
+  Publication& operator=(Publication o) noexcept {
+    std::swap(d_, o.d_);
+    return *this;
+  }
+  ~Publication() {
+    if (d_ && d_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete d_;
+  }
+  const std::string& topic() const noexcept { return d_->topic; }
+  const T& value() const noexcept { return d_->value; }
+
+  /// Wraps `d` taking over one reference the caller already counted.
+  static Publication adopt(Data* d) noexcept { return Publication(d); }
 
  private:
-  std::shared_ptr<const Data> data_;  // one shared block per publish, not per delivery
+  explicit Publication(Data* d) noexcept : d_(d) {}
+  Data* d_;
 };
 
 class MessageBroker {
@@ -48,8 +64,12 @@ class MessageBroker {
   template <class T>
   std::size_t publish(std::string_view topic, T&& value) {
     using P = Publication<std::remove_cvref_t<T>>;
-    auto data = std::make_shared<const typename P::Data>(typename P::Data{std::string(topic), std::forward<T>(value)});
-    return deliver(data->topic, [&data] { return make_envelope(P(data)); });
+    auto* data = new typename P::Data{{1}, std::string(topic), std::forward<T>(value)};
+    const auto n = deliver(
+        data->topic, [data](std::size_t count) { data->refs.fetch_add(count, std::memory_order_relaxed); },
+        [data] { return make_envelope(P::adopt(data)); });
+    P::adopt(data);  // drops the publisher's own reference
+    return n;
   }
 
   /// True if `topic` matches `pattern`.
@@ -59,7 +79,9 @@ class MessageBroker {
 
  private:
   using EnvelopeMaker = std::function<std::unique_ptr<Envelope>()>;
-  std::size_t deliver(const std::string& topic, const EnvelopeMaker& make);
+  /// Finds the subscribers, calls reserve(count) once, then make() per delivery.
+  std::size_t deliver(const std::string& topic, const std::function<void(std::size_t)>& reserve,
+                      const EnvelopeMaker& make);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
