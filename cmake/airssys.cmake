@@ -45,3 +45,14 @@ function(airssys_add_bench name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} benchmark::benchmark)
   target_compile_options(${name} PRIVATE ${AIRSSYS_WARNINGS})
 endfunction()
+
+# Adds every immediate subfolder of the current source folder that has a CMakeLists.txt
+# (one folder per benchmark program, per example).
+function(airssys_add_subfolders)
+  file(GLOB entries LIST_DIRECTORIES true ${CMAKE_CURRENT_SOURCE_DIR}/*)
+  foreach(dir ${entries})
+    if(IS_DIRECTORY ${dir} AND EXISTS ${dir}/CMakeLists.txt)
+      add_subdirectory(${dir})
+    endif()
+  endforeach()
+endfunction()
