@@ -3,10 +3,12 @@
 
 #include <airssys/wasm/storage.hpp>
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <set>
 #include <shared_mutex>
+#include <thread>
 
 namespace airssys::wasm {
 namespace {
@@ -100,8 +102,39 @@ struct ComponentStore::Env {
   mutable std::shared_mutex gate;
   std::size_t map_size = 0;  // written only under an exclusive gate
 
+  // Background flusher (sync_each_write = false): disk waits stay off the callers' threads.
+  std::thread syncer;
+  std::mutex syncer_mutex;
+  std::condition_variable syncer_wake;
+  bool syncer_stop = false;  // guarded by syncer_mutex
+
+  void start_syncer(std::chrono::milliseconds interval) {
+    syncer = std::thread([this, interval] {
+      std::unique_lock lock(syncer_mutex);
+      while (!syncer_wake.wait_for(lock, interval, [this] { return syncer_stop; })) {
+        lock.unlock();
+        {
+          std::shared_lock map_lock(gate);  // not while the map is being resized
+          mdb_env_sync(env, 1);             // a failure is retried next round; sync() reports errors
+        }
+        lock.lock();
+      }
+    });
+  }
+
   ~Env() {
-    if (env) mdb_env_close(env);
+    if (syncer.joinable()) {
+      {
+        std::lock_guard lock(syncer_mutex);
+        syncer_stop = true;
+      }
+      syncer_wake.notify_all();
+      syncer.join();
+    }
+    if (env) {
+      mdb_env_sync(env, 1);  // a clean close leaves everything on disk
+      mdb_env_close(env);
+    }
     if (!registered_dir.empty()) {
       std::lock_guard lock(open_dirs_mutex);
       open_dirs.erase(registered_dir);
@@ -218,6 +251,7 @@ Result<std::unique_ptr<ComponentStore>> ComponentStore::open(const std::string& 
     return rc;
   });
   if (!opened) return tl::unexpected(opened.error());
+  if (!options.sync_each_write && options.sync_interval.count() > 0) env->start_syncer(options.sync_interval);
   return std::unique_ptr<ComponentStore>(new ComponentStore(dir, options, std::move(env)));
 }
 

@@ -35,7 +35,7 @@ class StorageTest : public ::testing::Test {
   }
   static StoreOptions fast() {
     StoreOptions o;
-    o.sync_each_write = false;  // the tests do not need fsync per write
+    o.sync_interval = std::chrono::milliseconds(0);  // no background thread unless a test wants one
     return o;
   }
 
@@ -246,6 +246,23 @@ TEST_F(StorageTest, PersistsAcrossReopen) {
     EXPECT_EQ(s.usage(ns)->keys, 99u);
     EXPECT_EQ(s.list_keys(ns, "", 1000)->size(), 99u);
   }
+}
+
+TEST_F(StorageTest, BackgroundSyncWithDefaultOptions) {
+  StoreOptions o;
+  o.sync_interval = std::chrono::milliseconds(5);
+  {
+    auto& s = open(o);
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_TRUE(s.set("b", "k" + std::to_string(i), "v"));
+      if (i % 10 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    store_.reset();  // stops the flusher promptly
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+  }
+  auto& s = open(StoreOptions{});  // defaults: 1 s flusher
+  EXPECT_EQ(s.usage("b")->keys, 50u);
 }
 
 TEST_F(StorageTest, OneStorePerDirectoryPerProcess) {

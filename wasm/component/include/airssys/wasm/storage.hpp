@@ -18,11 +18,12 @@
 // Map size: LMDB maps the file; the map starts at initial_map_bytes and doubles on demand up to
 // max_map_bytes (address space only: the file grows with the data, not with the map).
 //
-// Blocking: every call is one short transaction. Reads never block on writers (MVCC). Writes are
-// serialized by LMDB and, with sync_each_write (default), each commit waits for an fsync (~ms on a
-// disk). Call from a thread that may block on disk, not from a scheduler thread in a hot loop; with
-// sync_each_write = false a write is a memcpy into the page cache (data survives a host process
-// crash, and a machine crash up to the last sync()).
+// Blocking and durability: every call is one short transaction. Reads never block on writers
+// (MVCC). Writes are serialized by LMDB. By default (sync_each_write = false) a commit does not
+// wait for the disk (a set costs a few µs): data survives a crash of the host process at once, and
+// a background thread of the store flushes to disk every sync_interval (and at close), bounding
+// what a machine crash can lose. sync_each_write = true makes each commit wait for fsync (~ms on a
+// disk: then call the store from a thread that may block, not from a scheduler thread).
 //
 // One ComponentStore per data directory per process (LMDB forbids opening an environment twice
 // in one process; open() refuses it).
@@ -31,6 +32,7 @@
 #pragma once
 
 #include <airssys/error.hpp>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -49,7 +51,10 @@ struct StoreOptions {
   std::uint64_t default_quota_bytes = std::uint64_t{1} << 20;  ///< for namespaces without set_quota
   std::size_t max_value_bytes = std::size_t{1} << 20;          ///< 1 MiB, as the message size limit
   std::uint32_t max_list_keys = 1000;                          ///< cap on list_keys' limit
-  bool sync_each_write = true;                                 ///< fsync per commit (durable against machine crashes)
+  bool sync_each_write = false;  ///< true: fsync per commit (each write durable, ~ms per write)
+  /// With sync_each_write = false: how often a background thread flushes to disk (0: never; the
+  /// host then calls sync()). The store always flushes at close.
+  std::chrono::milliseconds sync_interval{1000};
 };
 
 struct StorageUsage {
@@ -91,7 +96,7 @@ class ComponentStore {
   void set_quota(std::string_view ns, std::uint64_t bytes);
   std::uint64_t quota(std::string_view ns) const;
 
-  /// Flushes to disk (useful with sync_each_write = false). Errors: storage_io.
+  /// Flushes everything committed so far to disk. Errors: storage_io.
   Result<void> sync();
   /// The current map size (grows on demand).
   std::size_t map_bytes() const;
