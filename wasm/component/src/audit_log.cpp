@@ -1,14 +1,16 @@
+#include <airssys/wasm/audit_log.hpp>
+
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <airssys/wasm/audit_log.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 namespace airssys::wasm {
 namespace {

@@ -1,6 +1,8 @@
-#include <airssys/rt/broker.hpp>
 #include <airssys/wasm/grants.hpp>
+
 #include <algorithm>
+
+#include <airssys/rt/broker.hpp>
 
 namespace airssys::wasm {
 namespace {

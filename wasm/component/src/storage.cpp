@@ -1,7 +1,7 @@
-#include <lmdb.h>
+#include <airssys/wasm/storage.hpp>
+
 #include <unistd.h>
 
-#include <airssys/wasm/storage.hpp>
 #include <algorithm>
 #include <condition_variable>
 #include <cstring>
@@ -9,6 +9,8 @@
 #include <set>
 #include <shared_mutex>
 #include <thread>
+
+#include <lmdb.h>
 
 namespace airssys::wasm {
 namespace {

@@ -1,15 +1,17 @@
-#include <gtest/gtest.h>
+#include <airssys/wasm/audit_log.hpp>
+
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <airssys/wasm/audit_log.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 namespace airssys::wasm {
 namespace {

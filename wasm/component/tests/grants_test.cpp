@@ -1,7 +1,7 @@
-#include <gtest/gtest.h>
+#include <airssys/wasm/grants.hpp>
 
 #include <airssys/rt/broker.hpp>
-#include <airssys/wasm/grants.hpp>
+#include <gtest/gtest.h>
 
 namespace airssys::wasm {
 namespace {

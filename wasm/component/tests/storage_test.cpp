@@ -1,11 +1,13 @@
-#include <gtest/gtest.h>
+#include <airssys/wasm/storage.hpp>
+
 #include <stdlib.h>
 
-#include <airssys/wasm/storage.hpp>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 namespace airssys::wasm {
 namespace {

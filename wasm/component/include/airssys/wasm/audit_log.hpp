@@ -17,7 +17,6 @@
 // interleave within a line.
 #pragma once
 
-#include <airssys/error.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -26,6 +25,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <airssys/error.hpp>
 
 namespace airssys::wasm {
 

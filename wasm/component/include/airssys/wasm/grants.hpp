@@ -22,12 +22,13 @@
 // Thread-safety: a value type; const members are safe from any thread, mutation is not.
 #pragma once
 
-#include <airssys/error.hpp>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <airssys/error.hpp>
 
 namespace airssys::wasm {
 

@@ -31,7 +31,6 @@
 // Thread-safety: all members are safe from any thread, concurrently.
 #pragma once
 
-#include <airssys/error.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -42,6 +41,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <airssys/error.hpp>
 
 namespace airssys::wasm {
 
