@@ -55,6 +55,51 @@ Cell::~Cell() {
   if (parent) detail::release(parent);
 }
 
+// ---------------------------------------------------------------- outbox
+
+namespace {
+// What an actor sends during its turn to one (unbounded) target is batched and pushed with a
+// single exchange on the target's mailbox when the turn ends, when it sends to another target
+// (so the order of everything one actor sends is kept), or every kMaxBatch messages. Many
+// senders into one mailbox then contend once per batch instead of once per message.
+struct Outbox {
+  Cell* target = nullptr;  // holds a reference
+  Envelope* first = nullptr;
+  Envelope* last = nullptr;
+  std::uint64_t count = 0;
+};
+thread_local Outbox tl_outbox;
+constexpr std::uint64_t kMaxBatch = 64;
+}  // namespace
+
+bool Cell::batch(std::unique_ptr<Envelope>& e) noexcept {
+  if (mailbox_.bounded() || !sys.scheduler.on_worker()) return false;
+  auto& o = tl_outbox;
+  if (o.target != this) {
+    flush_outbox();
+    detail::add_ref(this);
+    o.target = this;
+  }
+  Envelope* raw = e.release();
+  raw->next.store(nullptr, std::memory_order_relaxed);
+  if (o.first)
+    o.last->next.store(raw, std::memory_order_relaxed);
+  else
+    o.first = raw;
+  o.last = raw;
+  if (++o.count >= kMaxBatch) flush_outbox();
+  return true;
+}
+
+void Cell::flush_outbox() noexcept {
+  auto& o = tl_outbox;
+  if (!o.target) return;
+  Outbox out = std::exchange(o, Outbox{});
+  out.target->mailbox_.push_chain(out.first, out.last, out.count);
+  out.target->schedule_if_idle();  // a stopped target drains late arrivals as dead letters
+  detail::release(out.target);
+}
+
 // ---------------------------------------------------------------- any thread
 
 Result<void> Cell::enqueue(std::unique_ptr<Envelope> e) {
@@ -63,6 +108,7 @@ Result<void> Cell::enqueue(std::unique_ptr<Envelope> e) {
     answer_unreplied(e.get(), Errc::actor_stopped);
     return fail(Errc::actor_stopped, name);
   }
+  if (batch(e)) return {};
   std::unique_ptr<Envelope> evicted;
   switch (mailbox_.push(e, !sys.scheduler.on_worker(), evicted)) {
     case Mailbox::Outcome::accepted:
@@ -150,6 +196,7 @@ void Cell::run() {
       Envelope* e = mailbox_.pop();
       if (!e) break;
       invoke(e);
+      flush_outbox();
       if (draining_ && --drain_budget_ == 0) proceed_stop(StopMode::drain);
     }
   }

@@ -45,6 +45,8 @@ class Cell : public CellRefs {
 
   // --- called by the scheduler
   void run();
+  /// Delivers what this worker thread batched during the turn that just ended.
+  static void flush_outbox() noexcept;
 
   // --- requests (any thread); carried out on the cell's turn
   void request_start();
@@ -76,6 +78,7 @@ class Cell : public CellRefs {
   };
 
   void schedule_if_idle() noexcept;
+  bool batch(std::unique_ptr<Envelope>& e) noexcept;
   void handle_system(Envelope* e);
   void invoke(Envelope* e);
   void after_turn_of_actor(Actor& a);

@@ -24,6 +24,10 @@ class Mailbox {
   /// `evicted` receives the dropped oldest envelope (caller disposes of it).
   Outcome push(std::unique_ptr<Envelope>& e, bool may_block, std::unique_ptr<Envelope>& evicted);
   Envelope* pop() noexcept;
+  /// Unbounded mailboxes only: a linked batch in one step.
+  void push_chain(Envelope* first, Envelope* last, std::uint64_t count) noexcept {
+    queue_.push_chain(first, last, count);
+  }
   std::uint64_t depth() const noexcept {
     return bounded() ? size_.load(std::memory_order_seq_cst) : queue_.depth();
   }

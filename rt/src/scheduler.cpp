@@ -188,6 +188,7 @@ void Scheduler::run(Worker& w) {
     if (Cell* c = find_work(w)) {
       w.turns.store(w.turns.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       c->run();
+      Cell::flush_outbox();  // sends made outside a handler (hooks, system messages)
       release(c);
       continue;
     }

@@ -16,8 +16,16 @@ class MpscQueue {
   MpscQueue& operator=(const MpscQueue&) = delete;
 
   void push(Envelope* e) noexcept {
-    pushed_.fetch_add(1, std::memory_order_seq_cst);
-    link(e);
+    e->next.store(nullptr, std::memory_order_relaxed);
+    push_chain(e, e, 1);
+  }
+
+  /// Pushes `count` envelopes already linked first..last with one exchange on the shared head.
+  void push_chain(Envelope* first, Envelope* last, std::uint64_t count) noexcept {
+    pushed_.fetch_add(count, std::memory_order_seq_cst);
+    last->next.store(nullptr, std::memory_order_relaxed);
+    Envelope* prev = head_.exchange(last, std::memory_order_acq_rel);
+    prev->next.store(first, std::memory_order_release);
   }
 
   /// Messages pushed and not yet popped (exact when quiescent). The two counters live on the
