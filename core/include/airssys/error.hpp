@@ -59,6 +59,8 @@ enum class Phase : std::uint8_t { runtime, load, validate, link, instantiate, ex
   X(quota_exceeded, io, "the storage quota would be exceeded")                                 \
   X(invalid_key, io, "invalid storage key")                                                    \
   X(storage_io, io, "the storage backend failed")                                              \
+  X(too_large, runtime, "the message is larger than the size limit")                          \
+  X(codec_not_accepted, runtime, "the target does not accept this codec")                     \
   /* configuration */                                                                          \
   X(invalid_config, config, "invalid configuration")
 

@@ -1,0 +1,192 @@
+// ComponentActor: the rt actor that owns one component instance (abi::ComponentInstance) and
+// drives its lifecycle exports. Built by HostSystem; not constructed by users directly.
+//
+//   on_start     instantiate the current module + lifecycle.init (settings, data)
+//   receive      Inbound (send/request) and Publication -> handle-message; ResponseIn ->
+//                handle-response; TimerFired -> handle-message with codec "airssys/timer"
+//   healthy      lifecycle.health (degraded counts as healthy)
+//   on_stop      lifecycle.shutdown
+//   on_restart   a fresh instance from the cached module (rt keeps the queued messages)
+// A guest failure (trap, fuel, memory, deadline, broken ABI, init error after a restart) fails
+// the actor: any request it held is answered target-failed and its supervisor decides.
+//
+// ComponentRecord is the per-address state that outlives instances and actor restarts: the
+// current module, grants, limits (with a version the actor checks each turn), counters, and a
+// pending upgrade. Thread-safety: ComponentRecord members are atomics or guarded by `mutex`;
+// ComponentActor is driven by its actor's turns only.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <airssys/rt/actor.hpp>
+#include <airssys/rt/broker.hpp>
+#include <airssys/wasm/abi/component.hpp>
+#include <airssys/wasm/abi/host.hpp>
+#include <airssys/wasm/host_system.hpp>
+
+namespace airssys::wasm {
+
+class ComponentActor;
+
+/// Armed while a request sits in a mailbox: if its envelope is destroyed unhandled (the target
+/// stopped, was killed, or evicted it), the request is resolved target-failed. Move-only.
+class RequestGuard {
+ public:
+  RequestGuard() = default;
+  RequestGuard(CorrelationTracker* t, std::uint64_t id, std::shared_ptr<const std::string> target) noexcept
+      : tracker_(t), id_(id), target_(std::move(target)) {}
+  RequestGuard(RequestGuard&& o) noexcept
+      : tracker_(std::exchange(o.tracker_, nullptr)), id_(std::exchange(o.id_, 0)), target_(std::move(o.target_)) {}
+  RequestGuard& operator=(RequestGuard&&) = delete;
+  ~RequestGuard();
+  /// The handler resolves the request itself.
+  std::uint64_t disarm() noexcept {
+    tracker_ = nullptr;
+    return std::exchange(id_, 0);
+  }
+  /// The id whose guard must not fire on this thread (it is being enqueued: a rejected enqueue is
+  /// reported to the sender synchronously instead).
+  static thread_local std::uint64_t enqueuing;
+
+ private:
+  CorrelationTracker* tracker_ = nullptr;
+  std::uint64_t id_ = 0;
+  std::shared_ptr<const std::string> target_;
+};
+
+/// A message for a component (send, request): msg.correlation is set for requests.
+struct Inbound {
+  abi::Message msg;
+  RequestGuard guard;
+};
+/// What a component publishes (one shared block per publish).
+struct Published {
+  std::string from;
+  abi::Bytes payload;
+};
+/// The answer to a request made by instance `epoch` of the component.
+struct ResponseIn {
+  std::uint64_t epoch;
+  abi::Response response;
+};
+/// A services.set-timer timer of instance `epoch`, fired.
+struct TimerFired {
+  std::uint64_t epoch;
+  std::uint64_t id;
+  abi::Bytes payload;
+};
+/// Host -> actor control.
+struct Control {
+  enum class Kind : std::uint8_t { wake, restart } kind;
+};
+
+/// A requested upgrade, applied by the actor at the start of its next turn.
+struct UpgradeRequest {
+  std::shared_ptr<const Module> module;
+  std::promise<Result<void>> done;
+};
+
+class ComponentRecord {
+ public:
+  ComponentRecord(HostCore& core, ComponentSpec spec, std::shared_ptr<const Module> module);
+
+  HostCore& core;
+  const std::string address;
+  const std::shared_ptr<const std::string> address_ptr;  // shared into tracker entries
+  const Grants grants;
+  const std::vector<std::pair<std::string, std::string>> settings;
+  const std::optional<abi::Bytes> data;
+  const std::vector<std::string> accepted_codecs;
+  const Supervision supervision;
+  const rt::MailboxOptions mailbox;
+
+  rt::ActorRef supervisor;  // set before `ready`
+  rt::ActorRef actor;       // set before `ready`
+  std::atomic<bool> ready{false};
+
+  std::atomic<ComponentStatus> status{ComponentStatus::starting};
+  std::atomic<std::uint64_t> handled{0}, restarts{0}, failures{0};
+  std::atomic<std::uint64_t> next_epoch{1};
+  std::atomic<std::uint64_t> limits_version{1};
+  std::atomic<std::size_t> max_message_bytes;
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> watching{false};  // a give-up check is scheduled
+
+  bool accepts(std::optional<std::string_view> codec) const;
+
+  std::shared_ptr<const Module> module() const;
+  void set_module(std::shared_ptr<const Module> m);
+  ComponentLimits limits() const;
+  void set_limits(const ComponentLimits& l);
+  std::string last_error() const;
+  void set_last_error(std::string e);
+
+  /// The spawn waits for the first start's outcome.
+  std::shared_ptr<std::promise<Result<void>>> take_first_start();
+  void set_first_start(std::shared_ptr<std::promise<Result<void>>> p);
+  /// Errors: invalid_argument if an upgrade is already pending.
+  Result<void> set_upgrade(std::shared_ptr<UpgradeRequest> u);
+  std::shared_ptr<UpgradeRequest> take_upgrade();
+  bool upgrade_pending() const noexcept { return upgrade_flag_.load(std::memory_order_acquire); }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Module> module_;  // guarded by mutex_
+  ComponentLimits limits_;                // guarded by mutex_
+  std::string last_error_;                // guarded by mutex_
+  std::shared_ptr<std::promise<Result<void>>> first_start_;  // guarded by mutex_
+  std::shared_ptr<UpgradeRequest> upgrade_;                  // guarded by mutex_
+  std::atomic<bool> upgrade_flag_{false};
+};
+
+class InstanceHost;
+
+class ComponentActor final : public rt::Actor {
+ public:
+  explicit ComponentActor(std::shared_ptr<ComponentRecord> record);
+  ~ComponentActor() override;
+
+  void on_start() override;
+  void on_restart(const Error& reason) override;
+  void on_stop() override;
+  void receive(rt::Message& msg) override;
+  bool healthy() override;
+
+  /// Pub/sub subscriptions shared by the instances of this actor (two live during an upgrade).
+  Result<void> subscribe(const std::string& pattern);
+  void unsubscribe(const std::string& pattern);
+  ComponentRecord& record() noexcept { return *record_; }
+  rt::ActorRef self_ref() const noexcept { return self(); }
+  rt::ActorSystem& actor_system() const noexcept { return system(); }
+
+ private:
+  struct Live {
+    std::unique_ptr<InstanceHost> host;
+    std::unique_ptr<abi::ComponentInstance> instance;
+  };
+  Result<Live> instantiate(const std::shared_ptr<const Module>& module);
+  void discard(Live& live, bool call_shutdown);
+  void start(const Error* restart_reason);
+  void prepare_turn();
+  void apply_upgrade(UpgradeRequest& u);
+  void deliver(abi::Message msg, RequestGuard* guard);
+  void guest_failed(const Error& e, std::string_view during);
+
+  std::shared_ptr<ComponentRecord> record_;
+  Live live_;
+  std::uint64_t epoch_ = 0;
+  std::uint64_t limits_seen_ = 0;
+  std::map<std::string, unsigned, std::less<>> broker_refs_;  // pattern -> instances subscribed
+};
+
+}  // namespace airssys::wasm

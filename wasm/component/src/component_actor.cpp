@@ -1,0 +1,487 @@
+#include <airssys/wasm/component_actor.hpp>
+
+#include <sys/random.h>
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+#include "host_core.hpp"
+
+namespace airssys::wasm {
+
+namespace {
+abi::RequestError target_failed(std::string text) {
+  return abi::RequestError{abi::RequestError::Kind::target_failed, std::move(text)};
+}
+abi::Bytes copy(std::span<const std::uint8_t> p) { return abi::Bytes(p.begin(), p.end()); }
+}  // namespace
+
+// ---- RequestGuard ------------------------------------------------------------------------------
+
+thread_local std::uint64_t RequestGuard::enqueuing = 0;
+
+RequestGuard::~RequestGuard() {
+  if (!tracker_ || id_ == 0 || id_ == enqueuing) return;
+  tracker_->resolve(id_,
+                    tl::unexpected(target_failed((target_ ? *target_ : std::string("target")) +
+                                                 " stopped or dropped the request before answering")),
+                    /*count_late=*/false);
+}
+
+// ---- ComponentRecord ---------------------------------------------------------------------------
+
+ComponentRecord::ComponentRecord(HostCore& c, ComponentSpec spec, std::shared_ptr<const Module> module)
+    : core(c),
+      address(spec.address),
+      address_ptr(std::make_shared<const std::string>(spec.address)),
+      grants(std::move(spec.grants)),
+      settings(std::move(spec.settings)),
+      data(std::move(spec.data)),
+      accepted_codecs(std::move(spec.accepted_codecs)),
+      supervision(spec.supervision),
+      mailbox(spec.mailbox),
+      max_message_bytes(spec.limits.max_message_bytes),
+      module_(std::move(module)),
+      limits_(spec.limits) {}
+
+bool ComponentRecord::accepts(std::optional<std::string_view> codec) const {
+  if (!codec || accepted_codecs.empty()) return true;
+  return std::find(accepted_codecs.begin(), accepted_codecs.end(), *codec) != accepted_codecs.end();
+}
+
+std::shared_ptr<const Module> ComponentRecord::module() const {
+  std::lock_guard lock(mutex_);
+  return module_;
+}
+void ComponentRecord::set_module(std::shared_ptr<const Module> m) {
+  std::lock_guard lock(mutex_);
+  module_ = std::move(m);
+}
+ComponentLimits ComponentRecord::limits() const {
+  std::lock_guard lock(mutex_);
+  return limits_;
+}
+void ComponentRecord::set_limits(const ComponentLimits& l) {
+  std::lock_guard lock(mutex_);
+  limits_ = l;
+  max_message_bytes.store(l.max_message_bytes, std::memory_order_relaxed);
+  limits_version.fetch_add(1, std::memory_order_release);
+}
+std::string ComponentRecord::last_error() const {
+  std::lock_guard lock(mutex_);
+  return last_error_;
+}
+void ComponentRecord::set_last_error(std::string e) {
+  std::lock_guard lock(mutex_);
+  last_error_ = std::move(e);
+}
+std::shared_ptr<std::promise<Result<void>>> ComponentRecord::take_first_start() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(first_start_, nullptr);
+}
+void ComponentRecord::set_first_start(std::shared_ptr<std::promise<Result<void>>> p) {
+  std::lock_guard lock(mutex_);
+  first_start_ = std::move(p);
+}
+Result<void> ComponentRecord::set_upgrade(std::shared_ptr<UpgradeRequest> u) {
+  std::lock_guard lock(mutex_);
+  if (upgrade_) return fail(Errc::invalid_argument, address + ": an upgrade is already in progress");
+  upgrade_ = std::move(u);
+  upgrade_flag_.store(true, std::memory_order_release);
+  return {};
+}
+std::shared_ptr<UpgradeRequest> ComponentRecord::take_upgrade() {
+  std::lock_guard lock(mutex_);
+  upgrade_flag_.store(false, std::memory_order_release);
+  return std::exchange(upgrade_, nullptr);
+}
+
+// ---- ComponentActor ----------------------------------------------------------------------------
+
+ComponentActor::ComponentActor(std::shared_ptr<ComponentRecord> record) : record_(std::move(record)) {}
+
+ComponentActor::~ComponentActor() { discard(live_, false); }
+
+Result<ComponentActor::Live> ComponentActor::instantiate(const std::shared_ptr<const Module>& module) {
+  auto& rec = *record_;
+  Live live;
+  live.host = std::make_unique<InstanceHost>(*this, rec.next_epoch.fetch_add(1, std::memory_order_relaxed));
+  limits_seen_ = rec.limits_version.load(std::memory_order_acquire);
+  const auto limits = rec.limits();
+  auto inst = abi::ComponentInstance::create(*module, rec.core.imports_for(rec.grants), *live.host, limits.engine,
+                                             rec.address);
+  if (!inst) {
+    live.host->release();
+    return tl::unexpected(inst.error());
+  }
+  live.instance = std::move(*inst);
+  auto init = live.instance->init(abi::Config{rec.address, rec.settings, rec.data});
+  if (!init || !*init) {
+    Error e = !init ? init.error() : Error{Errc::guest_error, rec.address + ": init: " + init->error()};
+    discard(live, false);
+    return tl::unexpected(std::move(e));
+  }
+  return live;
+}
+
+void ComponentActor::discard(Live& live, bool call_shutdown) {
+  if (live.instance && call_shutdown && !live.instance->poisoned()) (void)live.instance->shutdown();
+  if (live.host) live.host->release();
+  live.instance.reset();
+  live.host.reset();
+}
+
+void ComponentActor::start(const Error* restart_reason) {
+  auto& rec = *record_;
+  // A fresh actor object after a restart: the previous instance's subscriptions are gone with it.
+  system().broker().unsubscribe_all(self());
+  broker_refs_.clear();
+  auto first = rec.take_first_start();
+  auto live = instantiate(rec.module());
+  if (!live) {
+    rec.set_last_error(live.error().message());
+    if (first) {  // the spawn reports it and stops us; stay idle meanwhile
+      first->set_value(tl::unexpected(live.error()));
+      return;
+    }
+    rec.failures.fetch_add(1, std::memory_order_relaxed);
+    rec.status.store(ComponentStatus::restarting);
+    rec.core.emit(EventKind::failed, rec.address, live.error().message());
+    rec.core.watch(record_);
+    throw std::runtime_error(live.error().message());
+  }
+  live_ = std::move(*live);
+  epoch_ = live_.host->epoch();
+  rec.status.store(ComponentStatus::running);
+  if (first) {
+    first->set_value({});
+    rec.core.emit(EventKind::started, rec.address, rec.module()->info().sha256);
+  } else if (restart_reason) {
+    rec.core.emit(EventKind::restarted, rec.address, restart_reason->message());
+  }
+}
+
+void ComponentActor::on_start() { start(nullptr); }
+
+void ComponentActor::on_restart(const Error& reason) {
+  record_->restarts.fetch_add(1, std::memory_order_relaxed);
+  start(&reason);
+}
+
+void ComponentActor::on_stop() {
+  discard(live_, true);
+  if (record_->stopping.load()) record_->status.store(ComponentStatus::stopped);
+}
+
+bool ComponentActor::healthy() {
+  if (!live_.instance || live_.instance->poisoned()) return false;
+  auto h = live_.instance->health();
+  return h && *h != abi::Health::unhealthy;
+}
+
+void ComponentActor::guest_failed(const Error& e, std::string_view during) {
+  auto& rec = *record_;
+  std::string reason = rec.address + ": " + std::string(during) + ": " + e.message();
+  rec.failures.fetch_add(1, std::memory_order_relaxed);
+  rec.set_last_error(reason);
+  rec.status.store(ComponentStatus::restarting);
+  discard(live_, false);
+  rec.core.emit(EventKind::failed, rec.address, reason);
+  rec.core.watch(record_);
+  fail(Error{e.code, std::move(reason)});
+}
+
+void ComponentActor::prepare_turn() {
+  auto& rec = *record_;
+  if (live_.instance) {
+    const auto v = rec.limits_version.load(std::memory_order_acquire);
+    if (v != limits_seen_) {
+      limits_seen_ = v;
+      live_.instance->instance().set_limits(rec.limits().engine);
+    }
+  }
+  if (rec.upgrade_pending())
+    if (auto u = rec.take_upgrade()) apply_upgrade(*u);
+}
+
+void ComponentActor::apply_upgrade(UpgradeRequest& u) {
+  auto& rec = *record_;
+  auto fresh = instantiate(u.module);
+  if (!fresh) {  // the old version keeps serving
+    u.done.set_value(tl::unexpected(Error{fresh.error().code, rec.address + ": upgrade refused, old version kept: " +
+                                                                  fresh.error().message()}));
+    return;
+  }
+  discard(live_, true);
+  live_ = std::move(*fresh);
+  epoch_ = live_.host->epoch();
+  rec.set_module(u.module);
+  rec.status.store(ComponentStatus::running);
+  u.done.set_value({});
+  rec.core.emit(EventKind::upgraded, rec.address, u.module->info().sha256);
+}
+
+void ComponentActor::deliver(abi::Message msg, RequestGuard* guard) {
+  auto& rec = *record_;
+  auto& tracker = *rec.core.tracker;
+  if (!live_.instance) return;  // a request's guard answers target-failed
+  auto r = live_.instance->handle_message(msg);
+  rec.handled.fetch_add(1, std::memory_order_relaxed);
+  if (!r) {
+    if (guard) tracker.resolve(guard->disarm(), tl::unexpected(target_failed(rec.address + ": " + r.error().message())));
+    guest_failed(r.error(), "handle-message");
+    return;
+  }
+  if (!guard) return;
+  const auto id = guard->disarm();
+  if (*r)
+    tracker.resolve(id, (*r)->value_or(abi::Bytes{}));
+  else
+    tracker.resolve(id, tl::unexpected(target_failed(r->error())));
+}
+
+void ComponentActor::receive(rt::Message& m) {
+  prepare_turn();
+  auto& rec = *record_;
+  if (auto* in = m.get_if<Inbound>()) {
+    RequestGuard* guard = in->msg.correlation ? &in->guard : nullptr;
+    deliver(std::move(in->msg), guard);
+  } else if (auto* p = m.get_if<rt::Publication<Published>>()) {
+    if (p->value().payload.size() > rec.max_message_bytes.load(std::memory_order_relaxed)) return;
+    deliver(abi::Message{p->value().from, p->value().payload, std::nullopt, std::nullopt, p->topic()}, nullptr);
+  } else if (auto* r = m.get_if<ResponseIn>()) {
+    if (r->epoch != epoch_ || !live_.instance) {
+      rec.core.stale_deliveries.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    auto h = live_.instance->handle_response(r->response);
+    rec.handled.fetch_add(1, std::memory_order_relaxed);
+    if (!h) guest_failed(h.error(), "handle-response");
+  } else if (auto* t = m.get_if<TimerFired>()) {
+    if (t->epoch != epoch_ || !live_.instance) {
+      rec.core.stale_deliveries.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    live_.host->timer_fired(t->id);
+    deliver(abi::Message{rec.address, std::move(t->payload), std::string("airssys/timer"), std::nullopt, std::nullopt},
+            nullptr);
+  } else if (auto* c = m.get_if<Control>()) {
+    if (c->kind == Control::Kind::restart && live_.instance) {
+      rec.status.store(ComponentStatus::restarting);
+      discard(live_, true);
+      fail(Error{Errc::actor_failed, rec.address + ": restart requested"});
+    }
+  }
+}
+
+Result<void> ComponentActor::subscribe(const std::string& pattern) {
+  auto& n = broker_refs_[pattern];
+  if (n++ == 0) {
+    auto r = system().broker().subscribe(pattern, self());
+    if (!r) {
+      broker_refs_.erase(pattern);
+      return r;
+    }
+  }
+  return {};
+}
+
+void ComponentActor::unsubscribe(const std::string& pattern) {
+  auto it = broker_refs_.find(pattern);
+  if (it == broker_refs_.end()) return;
+  if (--it->second == 0) {
+    system().broker().unsubscribe(pattern, self());
+    broker_refs_.erase(it);
+  }
+}
+
+// ---- RequesterSink -----------------------------------------------------------------------------
+
+void RequesterSink::deliver(abi::Response response) {
+  if (!actor_.tell(ResponseIn{epoch_, std::move(response)})) core_.dropped_responses.fetch_add(1, std::memory_order_relaxed);
+}
+
+// ---- InstanceHost ------------------------------------------------------------------------------
+
+InstanceHost::InstanceHost(ComponentActor& actor, std::uint64_t epoch)
+    : actor_(actor),
+      rec_(actor.record()),
+      core_(rec_.core),
+      epoch_(epoch),
+      sink_(std::make_shared<RequesterSink>(rec_.core, actor.self_ref(), epoch)) {}
+
+InstanceHost::~InstanceHost() { release(); }
+
+void InstanceHost::release() {
+  for (auto& [id, tid] : timers_) actor_.actor_system().cancel_timer(tid);
+  timers_.clear();
+  for (auto& s : subscriptions_) actor_.unsubscribe(s);
+  subscriptions_.clear();
+}
+
+abi::SendError InstanceHost::denied(std::string_view action, std::string_view target, std::string reason) {
+  core_.deny(rec_.address, action, target, reason);
+  return abi::SendError{abi::SendError::Kind::denied, std::move(reason), 0};
+}
+
+tl::expected<void, abi::SendError> InstanceHost::send(std::string_view to, Payload payload,
+                                                      std::optional<std::string_view> codec) {
+  if (auto c = rec_.grants.allows_send(to); !c)
+    return tl::unexpected(denied("messaging.send", to, std::move(c.reason)));
+  else
+    core_.allow(rec_.address, "messaging.send", to, c.reason);
+  return core_.route_send(rec_.address, to, payload, codec, rec_.max_message_bytes.load(std::memory_order_relaxed));
+}
+
+tl::expected<std::uint64_t, abi::SendError> InstanceHost::request(std::string_view to, Payload payload,
+                                                                  std::uint32_t timeout_ms) {
+  if (auto c = rec_.grants.allows_request(to); !c)
+    return tl::unexpected(denied("messaging.request", to, std::move(c.reason)));
+  else
+    core_.allow(rec_.address, "messaging.request", to, c.reason);
+  return core_.route_request(rec_.address, to, payload, std::chrono::milliseconds(timeout_ms), sink_,
+                             rec_.max_message_bytes.load(std::memory_order_relaxed));
+}
+
+bool InstanceHost::cancel(std::uint64_t id) { return core_.tracker->cancel(id, sink_.get()); }
+
+tl::expected<void, abi::SendError> InstanceHost::publish(std::string_view topic, Payload payload) {
+  const auto max = rec_.max_message_bytes.load(std::memory_order_relaxed);
+  if (payload.size() > max) return tl::unexpected(abi::SendError{abi::SendError::Kind::too_large, {}, max});
+  if (auto c = rec_.grants.allows_publish(topic); !c)
+    return tl::unexpected(denied("messaging.publish", topic, std::move(c.reason)));
+  else
+    core_.allow(rec_.address, "messaging.publish", topic, c.reason);
+  core_.actors->broker().publish(topic, Published{rec_.address, copy(payload)});
+  return {};
+}
+
+tl::expected<void, abi::SendError> InstanceHost::subscribe(std::string_view topic) {
+  if (auto c = rec_.grants.allows_subscribe(topic); !c)
+    return tl::unexpected(denied("messaging.subscribe", topic, std::move(c.reason)));
+  else
+    core_.allow(rec_.address, "messaging.subscribe", topic, c.reason);
+  if (subscriptions_.count(topic)) return {};
+  std::string pattern(topic);
+  if (auto r = actor_.subscribe(pattern); !r)
+    return tl::unexpected(abi::SendError{abi::SendError::Kind::denied, r.error().message(), 0});
+  subscriptions_.insert(std::move(pattern));
+  return {};
+}
+
+void InstanceHost::unsubscribe(std::string_view topic) {
+  auto it = subscriptions_.find(topic);
+  if (it == subscriptions_.end()) return;
+  actor_.unsubscribe(*it);
+  subscriptions_.erase(it);
+}
+
+std::string InstanceHost::self_address() { return rec_.address; }
+
+void InstanceHost::log(abi::LogLevel level, std::string_view text) {
+  if (core_.options.on_log) core_.options.on_log(rec_.address, level, text);
+}
+
+std::uint64_t InstanceHost::now_unix_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+std::uint64_t InstanceHost::monotonic_ns() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
+std::uint64_t InstanceHost::set_timer(std::uint32_t delay_ms, Payload payload) {
+  const std::uint64_t id = next_timer_++;
+  timers_[id] = actor_.actor_system().send_after(actor_.self_ref(), std::chrono::milliseconds(delay_ms),
+                                                 TimerFired{epoch_, id, copy(payload)});
+  return id;
+}
+
+bool InstanceHost::cancel_timer(std::uint64_t id) {
+  auto it = timers_.find(id);
+  if (it == timers_.end()) return false;
+  const bool was = actor_.actor_system().cancel_timer(it->second);
+  timers_.erase(it);
+  return was;
+}
+
+abi::Bytes InstanceHost::random_bytes(std::uint32_t len) {
+  abi::Bytes out(len);
+  std::size_t got = 0;
+  while (got < len) {
+    const auto n = ::getrandom(out.data() + got, len - got, 0);
+    if (n > 0) got += static_cast<std::size_t>(n);
+  }
+  return out;
+}
+
+namespace {
+abi::StorageError storage_error(const Error& e) {
+  using K = abi::StorageError::Kind;
+  switch (e.code) {
+    case Errc::quota_exceeded:
+      return {K::quota_exceeded, {}};
+    case Errc::invalid_key:
+      return {K::invalid_key, e.context};
+    case Errc::denied:
+      return {K::denied, e.context};
+    default:
+      return {K::io, e.message()};
+  }
+}
+}  // namespace
+
+std::optional<abi::StorageError> InstanceHost::storage_check(std::string_view action, std::string_view key) {
+  std::string reason;
+  if (!core_.store)
+    reason = "the host has no storage configured";
+  else if (auto c = rec_.grants.allows_storage(); !c)
+    reason = std::move(c.reason);
+  else
+    return std::nullopt;
+  core_.deny(rec_.address, action, key, reason);
+  return abi::StorageError{abi::StorageError::Kind::denied, std::move(reason)};
+}
+
+tl::expected<std::optional<abi::Bytes>, abi::StorageError> InstanceHost::storage_get(std::string_view key) {
+  if (auto d = storage_check("storage.get", key)) return tl::unexpected(*d);
+  auto r = core_.store->get(rec_.address, key);
+  if (!r) return tl::unexpected(storage_error(r.error()));
+  return std::move(*r);
+}
+
+tl::expected<void, abi::StorageError> InstanceHost::storage_set(std::string_view key, Payload value) {
+  if (auto d = storage_check("storage.set", key)) return tl::unexpected(*d);
+  auto r = core_.store->set(rec_.address, key, value);
+  if (!r) return tl::unexpected(storage_error(r.error()));
+  return {};
+}
+
+tl::expected<bool, abi::StorageError> InstanceHost::storage_delete(std::string_view key) {
+  if (auto d = storage_check("storage.delete", key)) return tl::unexpected(*d);
+  auto r = core_.store->erase(rec_.address, key);
+  if (!r) return tl::unexpected(storage_error(r.error()));
+  return *r;
+}
+
+tl::expected<std::vector<std::string>, abi::StorageError> InstanceHost::storage_list_keys(std::string_view prefix,
+                                                                                          std::uint32_t limit) {
+  if (auto d = storage_check("storage.list-keys", prefix)) return tl::unexpected(*d);
+  auto r = core_.store->list_keys(rec_.address, prefix, limit);
+  if (!r) return tl::unexpected(storage_error(r.error()));
+  return std::move(*r);
+}
+
+tl::expected<abi::Usage, abi::StorageError> InstanceHost::storage_usage() {
+  if (auto d = storage_check("storage.usage", "")) return tl::unexpected(*d);
+  auto r = core_.store->usage(rec_.address);
+  if (!r) return tl::unexpected(storage_error(r.error()));
+  return abi::Usage{r->bytes, r->keys, r->quota_bytes};
+}
+
+}  // namespace airssys::wasm
