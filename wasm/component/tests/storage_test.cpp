@@ -1,6 +1,9 @@
 #include <airssys/wasm/storage.hpp>
 
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -248,6 +251,36 @@ TEST_F(StorageTest, PersistsAcrossReopen) {
     EXPECT_EQ(s.usage(ns)->keys, 99u);
     EXPECT_EQ(s.list_keys(ns, "", 1000)->size(), 99u);
   }
+}
+
+// A host process killed right after its writes loses none of them, even without any fsync: every
+// committed transaction is in the page cache, and LMDB's file is consistent at each commit.
+TEST_F(StorageTest, SurvivesProcessCrash) {
+  const std::string dir = (dir_ / "data").string();
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto s = ComponentStore::open(dir, fast());  // no fsync, no flusher
+    if (!s) ::_exit(3);
+    for (int i = 0; i < 500; ++i)
+      if (!(*s)->set("crash/test", "k" + std::to_string(i), std::string(static_cast<std::size_t>(i), 'v'))) ::_exit(4);
+    if (!(*s)->erase("crash/test", "k0")) ::_exit(5);
+    ::kill(::getpid(), SIGKILL);
+    ::_exit(6);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "exit " << WEXITSTATUS(status);
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+  auto& s = open();
+  const auto u = *s.usage("crash/test");
+  EXPECT_EQ(u.keys, 499u);
+  for (int i = 1; i < 500; ++i) {
+    auto got = s.get("crash/test", "k" + std::to_string(i));
+    ASSERT_TRUE(got && got->has_value()) << i;
+    EXPECT_EQ((*got)->size(), static_cast<std::size_t>(i));
+  }
+  EXPECT_FALSE(s.get("crash/test", "k0")->has_value());
 }
 
 TEST_F(StorageTest, BackgroundSyncWithDefaultOptions) {
