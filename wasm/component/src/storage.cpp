@@ -154,21 +154,16 @@ struct ComponentStore::Env {
       {
         std::shared_lock lock(gate);
         seen = map_size;
-        MDB_txn* txn = nullptr;
-        rc = mdb_txn_begin(env, nullptr, write ? 0 : MDB_RDONLY, &txn);
+        MDB_txn* raw = nullptr;
+        rc = mdb_txn_begin(env, nullptr, write ? 0 : MDB_RDONLY, &raw);
         if (rc == MDB_SUCCESS) {
+          // Aborted on every path but a commit, exceptions from body included (a leaked write
+          // transaction would block every writer forever).
+          std::unique_ptr<MDB_txn, decltype(&mdb_txn_abort)> txn(raw, &mdb_txn_abort);
           std::optional<Error> error;
-          rc = body(txn, error);
-          if (error) {
-            mdb_txn_abort(txn);
-            return tl::unexpected(std::move(*error));
-          }
-          if (rc != MDB_SUCCESS)
-            mdb_txn_abort(txn);
-          else if (write)
-            rc = mdb_txn_commit(txn);  // frees txn, also on failure
-          else
-            mdb_txn_abort(txn);  // ends a read transaction
+          rc = body(txn.get(), error);
+          if (error) return tl::unexpected(std::move(*error));
+          if (rc == MDB_SUCCESS && write) rc = mdb_txn_commit(txn.release());  // frees it, also on failure
           if (rc == MDB_SUCCESS) return {};
         }
       }
