@@ -108,8 +108,7 @@ class ActorSystem {
   void shutdown(StopMode mode = StopMode::drain);
   std::size_t worker_count() const noexcept;
 
-  struct Impl;
-  Impl& impl() noexcept { return *impl_; }
+  struct Impl;  // defined in rt/src; named here so the runtime's sources can reach it
 
  private:
   template <class A, class... Args>
