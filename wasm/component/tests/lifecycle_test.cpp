@@ -1,0 +1,158 @@
+// Storage persistence, runtime limit changes, live upgrade: end to end with real guests.
+#include <future>
+
+#include "support.hpp"
+
+namespace airssys::wasm::test {
+namespace {
+
+std::vector<std::uint8_t> read_file(const std::filesystem::path& p) {
+  std::FILE* f = std::fopen(p.c_str(), "rb");
+  std::vector<std::uint8_t> out;
+  if (!f) return out;
+  std::uint8_t buf[65536];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.insert(out.end(), buf, buf + n);
+  std::fclose(f);
+  return out;
+}
+
+ComponentSpec storage_spec(std::uint64_t quota = kDefaultStorageQuotaBytes) {
+  Grants g;
+  g.storage.enabled = true;
+  g.storage.quota_bytes = quota;
+  return spec("test/store", "storage", g);
+}
+
+TEST(Storage, PersistsAcrossComponentAndHostRestart) {
+  TempDir dir;
+  HostOptions o;
+  o.data_dir = dir.path.string();
+  {
+    auto host = make_host(o);
+    ASSERT_TRUE(host->spawn(storage_spec()));
+    EXPECT_EQ(ask(*host, "test/store", "set color blue"), "ok");
+    EXPECT_EQ(ask(*host, "test/store", "set size 42"), "ok");
+    EXPECT_EQ(ask(*host, "test/store", "get color"), "blue");
+    ASSERT_TRUE(host->restart("test/store"));
+    EXPECT_TRUE(eventually([&] { return host->info("test/store")->restarts == 1; }));
+    EXPECT_EQ(ask(*host, "test/store", "get color"), "blue");
+    EXPECT_EQ(ask(*host, "test/store", "list"), "color,size");
+  }
+  auto host = make_host(o);  // a new host process on the same data directory
+  ASSERT_TRUE(host->spawn(storage_spec()));
+  EXPECT_EQ(ask(*host, "test/store", "get color"), "blue");
+  EXPECT_EQ(ask(*host, "test/store", "del size"), "deleted");
+  EXPECT_EQ(ask(*host, "test/store", "get size"), "(none)");
+  EXPECT_EQ(ask(*host, "test/store", "usage"), "9,1," + std::to_string(kDefaultStorageQuotaBytes));
+}
+
+TEST(Storage, NamespacesAreIsolatedAndQuotaEnforced) {
+  TempDir dir;
+  HostOptions o;
+  o.data_dir = dir.path.string();
+  auto host = make_host(o);
+  ASSERT_TRUE(host->spawn(storage_spec(20)));
+  auto other = storage_spec();
+  other.address = "test/other";
+  ASSERT_TRUE(host->spawn(other));
+  EXPECT_EQ(ask(*host, "test/store", "set k v"), "ok");
+  EXPECT_EQ(ask(*host, "test/other", "get k"), "(none)");
+  EXPECT_EQ(ask(*host, "test/store", "set big 0123456789abcdefghij"), "error:target-failed:1:");  // quota-exceeded
+  auto bad = ask(*host, "test/store", "get \x7f");
+  EXPECT_TRUE(bad.starts_with("error:target-failed:2:")) << bad;  // invalid-key
+  ASSERT_TRUE(host->set_storage_quota("test/store", 1000));
+  EXPECT_EQ(ask(*host, "test/store", "set big 0123456789abcdefghij"), "ok");
+}
+
+TEST(Limits, DeadlineChangeTakesEffectWithoutRestart) {
+  auto host = make_host();
+  ASSERT_TRUE(host->spawn(spec("test/slow", "slow")));
+  EXPECT_EQ(ask(*host, "test/slow", "30"), "done");
+  ComponentLimits tight;
+  tight.engine.deadline_ms = 5;
+  ASSERT_TRUE(host->set_limits("test/slow", tight));
+  auto r = ask(*host, "test/slow", "50");
+  EXPECT_TRUE(r.starts_with("error:target-failed:")) << r;
+  EXPECT_NE(r.find("deadline"), std::string::npos) << r;
+  EXPECT_EQ(host->info("test/slow")->restarts, 0u);  // the change itself needed no restart
+  ComponentLimits loose;
+  loose.engine.deadline_ms = 1000;
+  ASSERT_TRUE(host->set_limits("test/slow", loose));
+  EXPECT_TRUE(eventually([&] { return ask(*host, "test/slow", "20") == "done"; }));
+}
+
+TEST(Limits, FuelLimitStopsALoopingGuest) {
+  auto host = make_host();
+  auto s = spec("test/loop", "loop");
+  s.limits.engine.fuel_per_call = 1'000'000;
+  s.limits.engine.deadline_ms = 0;
+  ASSERT_TRUE(host->spawn(s));
+  auto r = ask(*host, "test/loop", "spin");
+  EXPECT_NE(r.find("fuel"), std::string::npos) << r;
+}
+
+TEST(Upgrade, InPlaceKeepsAddressAndStorage) {
+  TempDir dir;
+  Events ev;
+  HostOptions o;
+  o.data_dir = dir.path.string();
+  o.on_event = ev.sink();
+  auto host = make_host(o);
+  auto s = storage_spec();
+  ASSERT_TRUE(host->spawn(s));
+  EXPECT_EQ(ask(*host, "test/store", "set a 1"), "ok");
+  // Upgrade to a new build of the same component (same code, a different module: echo_cpp would
+  // lose the storage commands, so upgrade storage -> storage is checked for continuity, then echo).
+  ASSERT_TRUE(host->upgrade_file("test/store", guest("storage")));
+  EXPECT_EQ(ask(*host, "test/store", "get a"), "1");
+  ASSERT_TRUE(host->upgrade_file("test/store", guest("echo")));
+  EXPECT_EQ(ask(*host, "test/store", "get a"), "get a");  // echo now
+  EXPECT_EQ(ev.count(EventKind::upgraded, "test/store"), 2u);
+  ASSERT_TRUE(host->upgrade_file("test/store", guest("storage")));
+  EXPECT_EQ(ask(*host, "test/store", "get a"), "1");  // the namespace was kept throughout
+}
+
+TEST(Upgrade, FailedUpgradeLeavesTheOldVersionServing) {
+  auto host = make_host();
+  auto s = spec("test/app", "echo");
+  s.data = bytes("x");  // echo ignores it; counter refuses it in init
+  ASSERT_TRUE(host->spawn(s));
+  auto garbage = host->upgrade("test/app", {0, 'a', 's', 'm', 9, 9});
+  ASSERT_FALSE(garbage);
+  EXPECT_EQ(ask(*host, "test/app", "v1"), "v1");
+  auto denied = host->upgrade_file("test/app", guest("requester"));  // imports messaging: no grant
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code, Errc::denied);
+  auto init = host->upgrade_file("test/app", guest("counter"));
+  ASSERT_FALSE(init);
+  EXPECT_NE(init.error().message().find("refused data"), std::string::npos) << init.error().message();
+  EXPECT_NE(init.error().message().find("old version kept"), std::string::npos) << init.error().message();
+  EXPECT_EQ(ask(*host, "test/app", "still v1"), "still v1");
+  EXPECT_EQ(host->info("test/app")->status, ComponentStatus::running);
+}
+
+TEST(Upgrade, UnderLoadNoQueuedMessageIsLost) {
+  auto host = make_host();
+  Grants g;
+  g.send = {"test/app"};  // echo_cpp imports messaging.self-address
+  ASSERT_TRUE(host->spawn(spec("test/app", "echo", g)));
+  constexpr int kN = 3000;
+  std::vector<std::future<RequestOutcome>> answers;
+  answers.reserve(kN);
+  std::thread load([&] {
+    for (int i = 0; i < kN; ++i) answers.push_back(host->request("test/app", bytes(std::to_string(i)), 10'000ms));
+  });
+  std::this_thread::sleep_for(2ms);
+  auto up = host->upgrade_file("test/app", guest("echo_cpp"));
+  load.join();
+  ASSERT_TRUE(up) << up.error().message();
+  for (int i = 0; i < kN; ++i) {
+    auto r = answers[i].get();
+    ASSERT_TRUE(r) << i << ": " << abi::to_string(r.error().kind) << " " << r.error().text;
+    ASSERT_EQ(text(*r), std::to_string(i));
+  }
+  EXPECT_NE(host->info("test/app")->module_sha256, host->engine().load_file(guest("echo")).value()->info().sha256);
+}
+
+}  // namespace
+}  // namespace airssys::wasm::test
