@@ -377,7 +377,9 @@ class Validator {
       keep = false;
     }
     check_keys(t, {"address", "wasm", "settings", "codecs", "data", "grants", "limits", "restart", "health"}, label);
+    c.grants_where = c.where;
     if (auto* v = t.get("wasm")) {
+      c.wasm_where = loc(v->source());
       if (auto s = string(*v, label + ": wasm")) {
         if (s->empty()) {
           add(Problem::bad_value, v->source(), label + ": wasm must not be empty");
@@ -439,7 +441,10 @@ class Validator {
     }
     if (auto* v = t.get("data"))
       if (auto s = string(*v, label + ": data")) c.data = *s;
-    if (auto* v = t.get("grants")) read_grants(*v, label, c.grants);
+    if (auto* v = t.get("grants")) {
+      c.grants_where = loc(v->source());
+      read_grants(*v, label, c.grants);
+    }
     if (auto* v = t.get("limits")) read_limits(*v, c.address.empty() ? "limits" : c.address + ".limits", c.limits);
     if (auto* v = t.get("restart"))
       if (auto r = restart_policy(*v, label + ": restart")) c.restart = *r;

@@ -107,7 +107,9 @@ struct ComponentSpec {
   Limits limits;
   RestartPolicy restart = RestartPolicy::permanent;  ///< as a child of its supervisor
   std::optional<HealthCheck> health;
-  Location where;  ///< its [[component]] header
+  Location where;       ///< its [[component]] header
+  Location wasm_where;  ///< its `wasm` value
+  Location grants_where;  ///< its `grants` table (or `where` without one)
 };
 
 struct Backoff {

@@ -1,0 +1,79 @@
+// The `airssys` command: one function per subcommand, shared helpers for output and exit codes.
+// Exit codes: 0 success; 1 runtime failure (a guest trapped or answered with an error, a build
+// failed); 2 usage errors and invalid input (bad options, unreadable or invalid files, an
+// invalid manifest).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <airssys/error.hpp>
+#include <airssys/wasm/abi/contract.hpp>
+
+namespace airssys::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+/// "airssys <command>: error: <text>" on stderr.
+void print_error(std::string_view command, std::string_view text);
+void print_warning(std::string_view command, std::string_view text);
+
+/// One grant a module needs because of a function it imports.
+struct GrantNeed {
+  std::string grant;     ///< "send", "request", "publish", "subscribe", "storage", "messaging"
+  std::string function;  ///< "messaging.send"
+};
+/// What the contract functions in `report` need from a manifest's grants. `services` needs none;
+/// importing any `messaging` function needs at least one messaging grant (the host refuses to link
+/// the interface otherwise), and each function needs its own grant for its calls to succeed.
+std::vector<GrantNeed> grants_needed(const wasm::abi::ImportReport& report);
+
+std::string hex(const std::uint8_t* data, std::size_t size);
+bool valid_utf8(std::string_view s) noexcept;
+std::string human_bytes(std::uint64_t bytes);  ///< "64 KiB", "1.5 MiB"
+
+struct InspectArgs {
+  std::filesystem::path file;
+  bool json = false;
+};
+int inspect(const InspectArgs& args);
+
+struct CheckArgs {
+  std::filesystem::path manifest;
+  bool json = false;
+};
+int check(const CheckArgs& args);
+
+struct InvokeArgs {
+  std::filesystem::path file;
+  std::string message;  ///< text, or @FILE
+  std::optional<std::string> codec;
+  std::vector<std::string> settings;  ///< k=v
+  std::string address;                ///< default: "invoke/<file stem>"
+  std::string from = "invoke/cli";
+  bool send = false;                  ///< deliver as a one-way message instead of a request
+  std::string memory = "16MiB";
+  std::uint64_t fuel = 0;
+  std::string deadline = "5s";
+  std::string wait = "0s";            ///< how long to keep running timers and self-sends afterwards
+  std::string quota = "1MiB";
+  bool hex_output = false;
+};
+int invoke(const InvokeArgs& args);
+
+struct NewArgs {
+  std::string name;
+  std::string lang = "c";
+  std::filesystem::path dir = ".";
+  std::filesystem::path sdk;  ///< the guest SDK folder (guest/); default: compiled-in or $AIRSSYS_SDK
+};
+int scaffold(const NewArgs& args);
+
+}  // namespace airssys::cli
