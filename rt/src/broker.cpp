@@ -5,6 +5,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cell.hpp"
+
 namespace airssys::rt {
 namespace {
 bool is_separator(char c) noexcept { return c == '.' || c == '/'; }
@@ -87,6 +89,7 @@ MessageBroker::~MessageBroker() = default;
 Result<void> MessageBroker::subscribe(std::string_view pattern, const ActorRef& subscriber) {
   if (!valid_pattern(pattern)) return fail(Errc::invalid_argument, "bad topic pattern '" + std::string(pattern) + "'");
   if (!subscriber) return fail(Errc::invalid_argument, "empty subscriber");
+  subscriber.cell()->ever_subscribed.store(true, std::memory_order_release);
   std::lock_guard lock(impl_->mutex);
   auto next = std::make_shared<Impl::Table>(*impl_->table);
   if (has_wildcard(pattern)) {

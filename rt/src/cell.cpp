@@ -149,9 +149,14 @@ void Cell::request_restart(Error reason) { send_system(sys_msg<Restart>(std::mov
 void Cell::adopt(Cell* child) { send_system(sys_msg<Adopt>(ActorRef(child))); }
 
 ActorStats Cell::stats() const {
+  ActorStats s = counters();
+  s.name = name;
+  return s;
+}
+
+ActorStats Cell::counters() const {
   ActorStats s;
   s.id = id;
-  s.name = name;
   s.state = state();
   s.handled = handled_.load(std::memory_order_relaxed);
   s.mailbox_depth = mailbox_.depth();
@@ -367,7 +372,7 @@ void Cell::finish_stop() {
   drop_queued(Errc::actor_stopped);
   ActorRef self(this);
   if (registered) sys.registry.unregister(name, self);
-  sys.broker.unsubscribe_all(self);
+  if (ever_subscribed.load(std::memory_order_acquire)) sys.broker.unsubscribe_all(self);
   notify_parent(std::nullopt, true);
   sys.cell_stopped(*this);
 }

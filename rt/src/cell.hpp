@@ -41,6 +41,7 @@ class Cell : public CellRefs {
   void send_system(std::unique_ptr<Envelope> e);
   ActorState state() const noexcept { return state_.load(std::memory_order_acquire); }
   ActorStats stats() const;
+  ActorStats counters() const;  ///< stats() without the name (no allocation)
   std::uint64_t incarnation() const noexcept { return incarnation_.load(std::memory_order_acquire); }
 
   // --- called by the scheduler
@@ -60,6 +61,7 @@ class Cell : public CellRefs {
   bool registered = false;  ///< set before start; the name is released on final stop
   Cell* const parent;       ///< holds a reference; null for top-level actors
   LiveLinks live;           ///< owned by the system's LiveSet
+  std::atomic<bool> ever_subscribed{false};  ///< set by the broker: only then is there cleanup to do
 
  private:
   struct Start {};

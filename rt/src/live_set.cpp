@@ -20,11 +20,15 @@ void LiveSet::insert(Cell* c) noexcept {
   size_.fetch_add(1, std::memory_order_release);
 }
 
-bool LiveSet::erase(Cell* c) noexcept {
+bool LiveSet::erase(Cell* c, const ActorStats& st) noexcept {
   auto& s = shard_of(c);
   std::lock_guard lock(s.lock);
   auto& l = c->live;
   if (!l.linked) return false;
+  s.retired.handled += st.handled;
+  s.retired.dropped += st.dropped;
+  s.retired.restarts += st.restarts;
+  s.retired.failures += st.failures;
   if (l.prev)
     l.prev->live.next = l.next;
   else
@@ -33,6 +37,18 @@ bool LiveSet::erase(Cell* c) noexcept {
   l = LiveLinks{};
   size_.fetch_sub(1, std::memory_order_release);
   return true;
+}
+
+ActorStats LiveSet::retired() const {
+  ActorStats sum;
+  for (auto& s : shards_) {
+    std::lock_guard lock(s.lock);
+    sum.handled += s.retired.handled;
+    sum.dropped += s.retired.dropped;
+    sum.restarts += s.retired.restarts;
+    sum.failures += s.retired.failures;
+  }
+  return sum;
 }
 
 void LiveSet::for_each(const std::function<void(Cell&)>& fn) const {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <airssys/rt/detail/spin_lock.hpp>
+#include <airssys/rt/stats.hpp>
 
 namespace airssys::rt::detail {
 
@@ -25,8 +26,10 @@ struct LiveLinks {
 class LiveSet {
  public:
   void insert(Cell* c) noexcept;
-  /// False if `c` was not in the set.
-  bool erase(Cell* c) noexcept;
+  /// False if `c` was not in the set. Adds its counters to the shard's tally of stopped cells.
+  bool erase(Cell* c, const ActorStats& final_stats) noexcept;
+  /// Counters of every cell erased so far (handled, dropped, restarts, failures).
+  ActorStats retired() const;
   std::size_t size() const noexcept { return size_.load(std::memory_order_acquire); }
   /// Calls fn for every member, shard by shard (under that shard's lock: keep fn short).
   void for_each(const std::function<void(Cell&)>& fn) const;
@@ -37,6 +40,7 @@ class LiveSet {
   struct alignas(64) Shard {
     mutable SpinLock lock;
     Cell* head = nullptr;
+    ActorStats retired;  // under `lock`: no shared counter for every stop to contend on
   };
   Shard& shard_of(const Cell* c) noexcept;
   std::array<Shard, 16> shards_;

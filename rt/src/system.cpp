@@ -47,12 +47,7 @@ Result<ActorRef> ActorSystem::Impl::spawn_cell(ActorFactory factory, const Spawn
 }
 
 void ActorSystem::Impl::cell_stopped(Cell& c) {
-  if (!live.erase(&c)) return;
-  const auto s = c.stats();
-  retired_handled.fetch_add(s.handled, std::memory_order_relaxed);
-  retired_dropped.fetch_add(s.dropped, std::memory_order_relaxed);
-  retired_restarts.fetch_add(s.restarts, std::memory_order_relaxed);
-  retired_failures.fetch_add(s.failures, std::memory_order_relaxed);
+  if (!live.erase(&c, c.counters())) return;
   detail::release(&c);  // the scheduler still holds one while the cell's turn runs
 }
 
@@ -276,14 +271,15 @@ std::optional<ActorStats> ActorSystem::stats_of(const ActorRef& ref) const {
 SystemStats ActorSystem::stats() const {
   auto& im = *impl_;
   SystemStats s;
-  s.handled = im.retired_handled.load(std::memory_order_relaxed);
-  s.dropped = im.retired_dropped.load(std::memory_order_relaxed);
-  s.restarts = im.retired_restarts.load(std::memory_order_relaxed);
-  s.failures = im.retired_failures.load(std::memory_order_relaxed);
+  const auto retired = im.live.retired();
+  s.handled = retired.handled;
+  s.dropped = retired.dropped;
+  s.restarts = retired.restarts;
+  s.failures = retired.failures;
   s.dead_letters = im.dead_letters.load(std::memory_order_relaxed);
   s.actors_spawned = im.spawned.load(std::memory_order_relaxed);
   im.live.for_each([&](Cell& c) {
-    const auto a = c.stats();
+    const auto a = c.counters();
     ++s.actors_alive;
     s.handled += a.handled;
     s.mailbox_depth += a.mailbox_depth;

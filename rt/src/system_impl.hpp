@@ -47,9 +47,7 @@ struct ActorSystem::Impl {
   std::atomic<std::uint64_t> spawned{0};
 
   detail::LiveSet live;  // holds a reference to each member
-  // Counters of stopped actors (and all dead letters).
-  std::atomic<std::uint64_t> retired_handled{0}, retired_dropped{0}, retired_restarts{0}, retired_failures{0},
-      dead_letters{0};
+  std::atomic<std::uint64_t> dead_letters{0};
 
   std::function<void(const DeadLetter&)> dead_letter_fn;
 
