@@ -110,4 +110,4 @@ BENCHMARK(BM_ImportSelfAddress);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+
