@@ -173,5 +173,54 @@ TEST(Host, ApiRestartGivesAFreshInstance) {
   EXPECT_TRUE(eventually([&] { return ask(*host, "test/counter", "get") == "0"; }));
 }
 
+TEST(Host, UnhealthyComponentIsRestartedByItsHealthCheck) {
+  Events ev;
+  HostOptions o;
+  o.on_event = ev.sink();
+  auto host = make_host(std::move(o));
+  auto s = spec("test/sick", "sick");
+  s.supervision.health = rt::HealthCheck{20ms, 100ms, 2};
+  ASSERT_TRUE(host->spawn(s));
+  EXPECT_EQ(ask(*host, "test/sick", "hi"), "ok");
+  EXPECT_EQ(ask(*host, "test/sick", "sick"), "sick");
+  EXPECT_TRUE(eventually([&] { return ev.count(EventKind::restarted, "test/sick") >= 1; }));
+  EXPECT_EQ(ask(*host, "test/sick", "hi"), "ok");  // a fresh, healthy instance
+}
+
+TEST(Host, CancelAnswersTheRequesterWithCancelled) {
+  auto host = make_host();
+  ASSERT_TRUE(host->spawn(spec("test/slow", "slow")));
+  Grants g;
+  g.request = {"test/slow"};
+  ASSERT_TRUE(host->spawn(spec("test/relay", "relay", g)));
+  ASSERT_TRUE(host->send("test/slow", bytes("100")));
+  auto id = ask(*host, "test/relay", "req test/slow 5000");
+  EXPECT_EQ(ask(*host, "test/relay", "cancel " + id), "1");
+  EXPECT_EQ(ask(*host, "test/relay", "cancel " + id), "0");
+  EXPECT_TRUE(eventually([&] { return ask(*host, "test/relay", "last") == "error:1:"; }));
+  EXPECT_TRUE(eventually([&] { return host->tracker().stats().late == 1; }));  // slow's answer, dropped
+  EXPECT_EQ(ask(*host, "test/relay", "stats"), "1,0,1,0,0");
+}
+
+TEST(Host, UnsubscribeStopsDeliveries) {
+  auto host = make_host();
+  Grants sub;
+  sub.subscribe = {"#"};
+  auto s = spec("test/sub", "subscriber", sub);
+  s.settings = {{"topics", "a.*,b.#"}};
+  ASSERT_TRUE(host->spawn(s));
+  EXPECT_EQ(host->publish("a.x", bytes("1")).value(), 1u);
+  EXPECT_EQ(host->publish("b.y.z", bytes("2")).value(), 1u);
+  EXPECT_TRUE(eventually([&] { return ask(*host, "test/sub", "count") == "2"; }));
+  (void)ask(*host, "test/sub", "leave a.*");
+  EXPECT_EQ(host->publish("a.x", bytes("3")).value(), 0u);
+  EXPECT_EQ(host->publish("b.q", bytes("4")).value(), 1u);
+  EXPECT_TRUE(eventually([&] { return ask(*host, "test/sub", "count") == "3"; }));
+  // After a restart the fresh instance subscribes again in init, once.
+  ASSERT_TRUE(host->restart("test/sub"));
+  EXPECT_TRUE(eventually([&] { return host->info("test/sub")->restarts == 1; }));
+  EXPECT_EQ(host->publish("a.x", bytes("5")).value(), 1u);
+}
+
 }  // namespace
 }  // namespace airssys::wasm::test
