@@ -1,4 +1,5 @@
 #include <airssys/rt/broker.hpp>
+#include <airssys/rt/pattern.hpp>
 
 #include <algorithm>
 #include <mutex>
@@ -9,29 +10,22 @@
 
 namespace airssys::rt {
 namespace {
-bool is_separator(char c) noexcept { return c == '.' || c == '/'; }
-
-// Splits at '.' or '/' into views of `s`.
-std::vector<std::string_view> segments(std::string_view s) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= s.size(); ++i) {
-    if (i == s.size() || is_separator(s[i])) {
-      out.push_back(s.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  return out;
-}
-
 bool has_wildcard(std::string_view p) noexcept {
   return p.find('*') != std::string_view::npos || p.find('#') != std::string_view::npos;
 }
 }  // namespace
 
-bool MessageBroker::valid_pattern(std::string_view pattern) noexcept {
-  if (pattern.empty()) return false;
-  auto segs = segments(pattern);
+std::vector<std::string_view> pattern::split(std::string_view s, std::string_view separators) {
+  std::vector<std::string_view> out;
+  for (std::size_t start = 0;;) {
+    const std::size_t end = std::min(s.find_first_of(separators, start), s.size());
+    out.push_back(s.substr(start, end - start));
+    if (end == s.size()) return out;
+    start = end + 1;
+  }
+}
+
+bool pattern::valid(const std::vector<std::string_view>& segs) noexcept {
   for (std::size_t i = 0; i < segs.size(); ++i) {
     const auto s = segs[i];
     if (s.empty()) return false;
@@ -39,6 +33,10 @@ bool MessageBroker::valid_pattern(std::string_view pattern) noexcept {
     if (s.find('*') != std::string_view::npos && s != "*") return false;
   }
   return true;
+}
+
+bool MessageBroker::valid_pattern(std::string_view p) noexcept {
+  return !p.empty() && pattern::valid(pattern::split(p));
 }
 
 bool MessageBroker::matches(std::string_view pattern, std::string_view topic) noexcept {

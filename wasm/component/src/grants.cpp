@@ -3,31 +3,13 @@
 #include <algorithm>
 
 #include <airssys/rt/broker.hpp>
+#include <airssys/rt/pattern.hpp>
 
 namespace airssys::wasm {
 namespace {
 
-std::vector<std::string_view> split(std::string_view s, std::string_view separators) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t end = std::min(s.find_first_of(separators, start), s.size());
-    out.push_back(s.substr(start, end - start));
-    if (end == s.size()) return out;
-    start = end + 1;
-  }
-}
-
-// Segment patterns: "*" one segment, "#" (last only) any rest. `segs` must be valid.
-bool valid_segments(const std::vector<std::string_view>& segs) {
-  for (std::size_t i = 0; i < segs.size(); ++i) {
-    const auto s = segs[i];
-    if (s.empty()) return false;
-    if (s.find('#') != std::string_view::npos && (s != "#" || i + 1 != segs.size())) return false;
-    if (s.find('*') != std::string_view::npos && s != "*") return false;
-  }
-  return true;
-}
+using rt::pattern::split;
+bool valid_segments(const std::vector<std::string_view>& segs) { return rt::pattern::valid(segs); }
 
 bool segments_match(std::span<const std::string_view> pat, std::span<const std::string_view> subject) {
   for (std::size_t i = 0;; ++i) {
