@@ -76,14 +76,6 @@ void ComponentRecord::set_last_error(std::string e) {
   std::lock_guard lock(mutex_);
   last_error_ = std::move(e);
 }
-std::shared_ptr<std::promise<Result<void>>> ComponentRecord::take_first_start() {
-  std::lock_guard lock(mutex_);
-  return std::exchange(first_start_, nullptr);
-}
-void ComponentRecord::set_first_start(std::shared_ptr<std::promise<Result<void>>> p) {
-  std::lock_guard lock(mutex_);
-  first_start_ = std::move(p);
-}
 Result<void> ComponentRecord::set_upgrade(std::shared_ptr<UpgradeRequest> u) {
   std::lock_guard lock(mutex_);
   if (upgrade_) return fail(Errc::invalid_argument, address + ": an upgrade is already in progress");
@@ -97,17 +89,55 @@ std::shared_ptr<UpgradeRequest> ComponentRecord::take_upgrade() {
   return std::exchange(upgrade_, nullptr);
 }
 
+// ---- SubscriptionBook --------------------------------------------------------------------------
+
+Result<void> SubscriptionBook::subscribe(rt::MessageBroker& broker, const std::string& pattern, const rt::ActorRef& who) {
+  std::lock_guard lock(mutex_);
+  auto& n = refs_[pattern];
+  if (n++ == 0) {
+    auto r = broker.subscribe(pattern, who);
+    if (!r) {
+      refs_.erase(pattern);
+      return r;
+    }
+  }
+  return {};
+}
+
+void SubscriptionBook::unsubscribe(rt::MessageBroker& broker, const std::string& pattern, const rt::ActorRef& who) {
+  std::lock_guard lock(mutex_);
+  auto it = refs_.find(pattern);
+  if (it == refs_.end()) return;
+  if (--it->second == 0) {
+    broker.unsubscribe(pattern, who);
+    refs_.erase(it);
+  }
+}
+
+void SubscriptionBook::reset(rt::MessageBroker& broker, const rt::ActorRef& who) {
+  std::lock_guard lock(mutex_);
+  refs_.clear();
+  broker.unsubscribe_all(who);
+}
+
 // ---- ComponentActor ----------------------------------------------------------------------------
+
+ComponentActor::Live::Live() = default;
+ComponentActor::Live::Live(Live&&) noexcept = default;
+ComponentActor::Live& ComponentActor::Live::operator=(Live&&) noexcept = default;
+ComponentActor::Live::~Live() = default;
 
 ComponentActor::ComponentActor(std::shared_ptr<ComponentRecord> record) : record_(std::move(record)) {}
 
 ComponentActor::~ComponentActor() { discard(live_, false); }
 
-Result<ComponentActor::Live> ComponentActor::instantiate(const std::shared_ptr<const Module>& module) {
-  auto& rec = *record_;
+Result<ComponentActor::Live> ComponentActor::prepare(const std::shared_ptr<ComponentRecord>& record,
+                                                     const std::shared_ptr<const Module>& module,
+                                                     const rt::ActorRef& self, rt::ActorSystem& system) {
+  auto& rec = *record;
   Live live;
-  live.host = std::make_unique<InstanceHost>(*this, rec.next_epoch.fetch_add(1, std::memory_order_relaxed));
-  limits_seen_ = rec.limits_version.load(std::memory_order_acquire);
+  live.host = std::make_unique<InstanceHost>(rec, self, system, rec.next_epoch.fetch_add(1, std::memory_order_relaxed));
+  live.limits_version = rec.limits_version.load(std::memory_order_acquire);
   const auto limits = rec.limits();
   auto inst = abi::ComponentInstance::create(*module, rec.core.imports_for(rec.grants), *live.host, limits.engine,
                                              rec.address);
@@ -125,6 +155,10 @@ Result<ComponentActor::Live> ComponentActor::instantiate(const std::shared_ptr<c
   return live;
 }
 
+Result<ComponentActor::Live> ComponentActor::instantiate(const std::shared_ptr<const Module>& module) {
+  return prepare(record_, module, self(), system());
+}
+
 void ComponentActor::discard(Live& live, bool call_shutdown) {
   if (live.instance && call_shutdown && !live.instance->poisoned()) (void)live.instance->shutdown();
   if (live.host) live.host->release();
@@ -132,19 +166,27 @@ void ComponentActor::discard(Live& live, bool call_shutdown) {
   live.host.reset();
 }
 
+void ComponentActor::adopt(Live live) {
+  live_ = std::move(live);
+  epoch_ = live_.host->epoch();
+  limits_seen_ = live_.limits_version;
+  record_->adopting.store(false);
+  // What arrived while the spawning thread ran init (responses, timers, publications).
+  auto early = std::move(early_);
+  for (auto& e : early) {
+    rt::Message m(*e);
+    receive(m);
+  }
+}
+
 void ComponentActor::start(const Error* restart_reason) {
   auto& rec = *record_;
+  if (!restart_reason && rec.adopting.load()) return;  // the spawning thread prepares the instance
   // A fresh actor object after a restart: the previous instance's subscriptions are gone with it.
-  system().broker().unsubscribe_all(self());
-  broker_refs_.clear();
-  auto first = rec.take_first_start();
+  rec.subscriptions.reset(system().broker(), self());
   auto live = instantiate(rec.module());
   if (!live) {
     rec.set_last_error(live.error().message());
-    if (first) {  // the spawn reports it and stops us; stay idle meanwhile
-      first->set_value(tl::unexpected(live.error()));
-      return;
-    }
     rec.failures.fetch_add(1, std::memory_order_relaxed);
     rec.status.store(ComponentStatus::restarting);
     rec.core.emit(EventKind::failed, rec.address, live.error().message());
@@ -153,13 +195,9 @@ void ComponentActor::start(const Error* restart_reason) {
   }
   live_ = std::move(*live);
   epoch_ = live_.host->epoch();
+  limits_seen_ = live_.limits_version;
   rec.status.store(ComponentStatus::running);
-  if (first) {
-    first->set_value({});
-    rec.core.emit(EventKind::started, rec.address, rec.module()->info().sha256);
-  } else if (restart_reason) {
-    rec.core.emit(EventKind::restarted, rec.address, restart_reason->message());
-  }
+  if (restart_reason) rec.core.emit(EventKind::restarted, rec.address, restart_reason->message());
 }
 
 void ComponentActor::on_start() { start(nullptr); }
@@ -216,6 +254,7 @@ void ComponentActor::apply_upgrade(UpgradeRequest& u) {
   discard(live_, true);
   live_ = std::move(*fresh);
   epoch_ = live_.host->epoch();
+  limits_seen_ = live_.limits_version;
   rec.set_module(u.module);
   rec.status.store(ComponentStatus::running);
   u.done.set_value({});
@@ -241,9 +280,28 @@ void ComponentActor::deliver(abi::Message msg, RequestGuard* guard) {
     tracker.resolve(id, tl::unexpected(target_failed(r->error())));
 }
 
+namespace {
+template <class T>
+bool stash(rt::Message& m, std::vector<std::unique_ptr<rt::Envelope>>& out) {
+  auto* v = m.get_if<T>();
+  if (!v) return false;
+  out.push_back(rt::make_envelope(std::move(*v)));
+  return true;
+}
+}  // namespace
+
 void ComponentActor::receive(rt::Message& m) {
-  prepare_turn();
   auto& rec = *record_;
+  if (auto* a = m.get_if<Adopt>()) {
+    adopt(std::move(*std::static_pointer_cast<Live>(a->live)));
+    return;
+  }
+  if (!live_.instance && rec.adopting.load()) {
+    stash<Inbound>(m, early_) || stash<rt::Publication<Published>>(m, early_) || stash<ResponseIn>(m, early_) ||
+        stash<TimerFired>(m, early_) || stash<Control>(m, early_);
+    return;
+  }
+  prepare_turn();
   if (auto* in = m.get_if<Inbound>()) {
     RequestGuard* guard = in->msg.correlation ? &in->guard : nullptr;
     deliver(std::move(in->msg), guard);
@@ -275,27 +333,6 @@ void ComponentActor::receive(rt::Message& m) {
   }
 }
 
-Result<void> ComponentActor::subscribe(const std::string& pattern) {
-  auto& n = broker_refs_[pattern];
-  if (n++ == 0) {
-    auto r = system().broker().subscribe(pattern, self());
-    if (!r) {
-      broker_refs_.erase(pattern);
-      return r;
-    }
-  }
-  return {};
-}
-
-void ComponentActor::unsubscribe(const std::string& pattern) {
-  auto it = broker_refs_.find(pattern);
-  if (it == broker_refs_.end()) return;
-  if (--it->second == 0) {
-    system().broker().unsubscribe(pattern, self());
-    broker_refs_.erase(it);
-  }
-}
-
 // ---- RequesterSink -----------------------------------------------------------------------------
 
 void RequesterSink::deliver(abi::Response response) {
@@ -304,19 +341,20 @@ void RequesterSink::deliver(abi::Response response) {
 
 // ---- InstanceHost ------------------------------------------------------------------------------
 
-InstanceHost::InstanceHost(ComponentActor& actor, std::uint64_t epoch)
-    : actor_(actor),
-      rec_(actor.record()),
+InstanceHost::InstanceHost(ComponentRecord& record, rt::ActorRef self, rt::ActorSystem& system, std::uint64_t epoch)
+    : rec_(record),
+      self_(self),
+      system_(system),
       core_(rec_.core),
       epoch_(epoch),
-      sink_(std::make_shared<RequesterSink>(rec_.core, actor.self_ref(), epoch)) {}
+      sink_(std::make_shared<RequesterSink>(rec_.core, std::move(self), epoch)) {}
 
 InstanceHost::~InstanceHost() { release(); }
 
 void InstanceHost::release() {
-  for (auto& [id, tid] : timers_) actor_.actor_system().cancel_timer(tid);
+  for (auto& [id, tid] : timers_) system_.cancel_timer(tid);
   timers_.clear();
-  for (auto& s : subscriptions_) actor_.unsubscribe(s);
+  for (auto& s : subscriptions_) rec_.subscriptions.unsubscribe(system_.broker(), s, self_);
   subscriptions_.clear();
 }
 
@@ -364,7 +402,7 @@ tl::expected<void, abi::SendError> InstanceHost::subscribe(std::string_view topi
     core_.allow(rec_.address, "messaging.subscribe", topic, c.reason);
   if (subscriptions_.count(topic)) return {};
   std::string pattern(topic);
-  if (auto r = actor_.subscribe(pattern); !r)
+  if (auto r = rec_.subscriptions.subscribe(system_.broker(), pattern, self_); !r)
     return tl::unexpected(abi::SendError{abi::SendError::Kind::denied, r.error().message(), 0});
   subscriptions_.insert(std::move(pattern));
   return {};
@@ -373,7 +411,7 @@ tl::expected<void, abi::SendError> InstanceHost::subscribe(std::string_view topi
 void InstanceHost::unsubscribe(std::string_view topic) {
   auto it = subscriptions_.find(topic);
   if (it == subscriptions_.end()) return;
-  actor_.unsubscribe(*it);
+  rec_.subscriptions.unsubscribe(system_.broker(), *it, self_);
   subscriptions_.erase(it);
 }
 
@@ -397,15 +435,14 @@ std::uint64_t InstanceHost::monotonic_ns() {
 
 std::uint64_t InstanceHost::set_timer(std::uint32_t delay_ms, Payload payload) {
   const std::uint64_t id = next_timer_++;
-  timers_[id] = actor_.actor_system().send_after(actor_.self_ref(), std::chrono::milliseconds(delay_ms),
-                                                 TimerFired{epoch_, id, copy(payload)});
+  timers_[id] = system_.send_after(self_, std::chrono::milliseconds(delay_ms), TimerFired{epoch_, id, copy(payload)});
   return id;
 }
 
 bool InstanceHost::cancel_timer(std::uint64_t id) {
   auto it = timers_.find(id);
   if (it == timers_.end()) return false;
-  const bool was = actor_.actor_system().cancel_timer(it->second);
+  const bool was = system_.cancel_timer(it->second);
   timers_.erase(it);
   return was;
 }

@@ -79,7 +79,7 @@ class RequesterSink final : public ResponseSink {
 /// The abi::Host of one instance: every import, checked against the component's grants.
 class InstanceHost final : public abi::Host {
  public:
-  InstanceHost(ComponentActor& actor, std::uint64_t epoch);
+  InstanceHost(ComponentRecord& record, rt::ActorRef self, rt::ActorSystem& system, std::uint64_t epoch);
   ~InstanceHost() override;
   std::uint64_t epoch() const noexcept { return epoch_; }
   /// Cancels its timers and drops its subscriptions (the instance is going away).
@@ -112,8 +112,9 @@ class InstanceHost final : public abi::Host {
   abi::SendError denied(std::string_view action, std::string_view target, std::string reason);
   std::optional<abi::StorageError> storage_check(std::string_view action, std::string_view key);
 
-  ComponentActor& actor_;
   ComponentRecord& rec_;
+  rt::ActorRef self_;
+  rt::ActorSystem& system_;
   HostCore& core_;
   const std::uint64_t epoch_;
   std::shared_ptr<RequesterSink> sink_;

@@ -232,10 +232,11 @@ Result<void> HostSystem::spawn(ComponentSpec spec) {
   if (auto r = c.registry.insert(rec->address, rec); !r) return r;
   if (c.store && rec->grants.storage.enabled) c.store->set_quota(rec->address, rec->grants.storage.quota_bytes);
 
-  auto first = std::make_shared<std::promise<Result<void>>>();
-  auto started = first->get_future();
-  rec->set_first_start(first);
-
+  // The first instance is instantiated and init'ed right here, on the spawning thread (errors
+  // come back directly, and no thread hand-off is waited for); the actor adopts it through its
+  // mailbox. Init's imports already act for the actor (subscriptions, timers, requests): what
+  // they bring in before the adoption is kept and handled after it.
+  rec->adopting.store(true);
   rt::SupervisorSpec spec_sup;
   spec_sup.strategy = rt::Strategy::one_for_one;
   spec_sup.max_restarts = sup.max_restarts;
@@ -254,16 +255,20 @@ Result<void> HostSystem::spawn(ComponentSpec spec) {
   }
   rec->supervisor = *s;
   rec->actor = c.actors->child(*s, rec->address);
-  Result<void> outcome = started.wait_for(std::chrono::seconds(60)) == std::future_status::ready
-                             ? started.get()
-                             : Result<void>(fail(Errc::timeout, rec->address + ": init did not finish"));
-  if (!outcome) {
+  auto abandon = [&](Error e) -> Result<void> {
     rec->stopping.store(true);
     c.actors->stop(*s, rt::StopMode::discard);
     c.registry.erase(rec->address, rec.get());
-    return outcome;
-  }
+    rec->set_last_error(e.message());
+    return tl::unexpected(std::move(e));
+  };
+  auto live = ComponentActor::prepare(rec, rec->module(), rec->actor, *c.actors);
+  if (!live) return abandon(live.error());
+  if (auto r = rec->actor.tell(Adopt{std::make_shared<ComponentActor::Live>(std::move(*live))}); !r)
+    return abandon(r.error());
+  rec->status.store(ComponentStatus::running);
   rec->ready.store(true, std::memory_order_release);
+  c.emit(EventKind::started, rec->address, rec->module()->info().sha256);
   return {};
 }
 

@@ -85,9 +85,27 @@ struct TimerFired {
   std::uint64_t id;
   abi::Bytes payload;
 };
+/// The first instance, prepared by the spawning thread, handed to the actor.
+struct Adopt {
+  std::shared_ptr<void> live;  // ComponentActor::Live
+};
 /// Host -> actor control.
 struct Control {
   enum class Kind : std::uint8_t { wake, restart } kind;
+};
+
+/// Pub/sub subscriptions of one component address, counted per pattern: two instances live
+/// side by side during an upgrade, and the first instance's init runs on the spawning thread.
+class SubscriptionBook {
+ public:
+  Result<void> subscribe(rt::MessageBroker& broker, const std::string& pattern, const rt::ActorRef& who);
+  void unsubscribe(rt::MessageBroker& broker, const std::string& pattern, const rt::ActorRef& who);
+  /// Drops everything (a fresh actor after a restart).
+  void reset(rt::MessageBroker& broker, const rt::ActorRef& who);
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, unsigned, std::less<>> refs_;  // guarded by mutex_
 };
 
 /// A requested upgrade, applied by the actor at the start of its next turn.
@@ -121,6 +139,8 @@ class ComponentRecord {
   std::atomic<std::size_t> max_message_bytes;
   std::atomic<bool> stopping{false};
   std::atomic<bool> watching{false};  // a give-up check is scheduled
+  std::atomic<bool> adopting{false};  // the first instance is being prepared by the spawning thread
+  SubscriptionBook subscriptions;
 
   bool accepts(std::optional<std::string_view> codec) const;
 
@@ -131,9 +151,6 @@ class ComponentRecord {
   std::string last_error() const;
   void set_last_error(std::string e);
 
-  /// The spawn waits for the first start's outcome.
-  std::shared_ptr<std::promise<Result<void>>> take_first_start();
-  void set_first_start(std::shared_ptr<std::promise<Result<void>>> p);
   /// Errors: invalid_argument if an upgrade is already pending.
   Result<void> set_upgrade(std::shared_ptr<UpgradeRequest> u);
   std::shared_ptr<UpgradeRequest> take_upgrade();
@@ -144,7 +161,6 @@ class ComponentRecord {
   std::shared_ptr<const Module> module_;  // guarded by mutex_
   ComponentLimits limits_;                // guarded by mutex_
   std::string last_error_;                // guarded by mutex_
-  std::shared_ptr<std::promise<Result<void>>> first_start_;  // guarded by mutex_
   std::shared_ptr<UpgradeRequest> upgrade_;                  // guarded by mutex_
   std::atomic<bool> upgrade_flag_{false};
 };
@@ -156,26 +172,33 @@ class ComponentActor final : public rt::Actor {
   explicit ComponentActor(std::shared_ptr<ComponentRecord> record);
   ~ComponentActor() override;
 
+  /// An instance with its host, ready to serve (instantiated and init'ed).
+  struct Live {
+    std::unique_ptr<InstanceHost> host;
+    std::unique_ptr<abi::ComponentInstance> instance;
+    std::uint64_t limits_version = 0;
+    Live();
+    Live(Live&&) noexcept;
+    Live& operator=(Live&&) noexcept;
+    ~Live();
+  };
+  /// Instantiates `module` for `record` and runs init, on the calling thread; the instance's
+  /// imports act for actor `self` (used by spawn for the first instance, and by the actor).
+  static Result<Live> prepare(const std::shared_ptr<ComponentRecord>& record, const std::shared_ptr<const Module>& module,
+                              const rt::ActorRef& self, rt::ActorSystem& system);
+
   void on_start() override;
   void on_restart(const Error& reason) override;
   void on_stop() override;
   void receive(rt::Message& msg) override;
   bool healthy() override;
 
-  /// Pub/sub subscriptions shared by the instances of this actor (two live during an upgrade).
-  Result<void> subscribe(const std::string& pattern);
-  void unsubscribe(const std::string& pattern);
   ComponentRecord& record() noexcept { return *record_; }
-  rt::ActorRef self_ref() const noexcept { return self(); }
-  rt::ActorSystem& actor_system() const noexcept { return system(); }
+  static void discard(Live& live, bool call_shutdown);
 
  private:
-  struct Live {
-    std::unique_ptr<InstanceHost> host;
-    std::unique_ptr<abi::ComponentInstance> instance;
-  };
   Result<Live> instantiate(const std::shared_ptr<const Module>& module);
-  void discard(Live& live, bool call_shutdown);
+  void adopt(Live live);
   void start(const Error* restart_reason);
   void prepare_turn();
   void apply_upgrade(UpgradeRequest& u);
@@ -186,7 +209,7 @@ class ComponentActor final : public rt::Actor {
   Live live_;
   std::uint64_t epoch_ = 0;
   std::uint64_t limits_seen_ = 0;
-  std::map<std::string, unsigned, std::less<>> broker_refs_;  // pattern -> instances subscribed
+  std::vector<std::unique_ptr<rt::Envelope>> early_;  // arrived before the first instance was adopted
 };
 
 }  // namespace airssys::wasm
