@@ -64,11 +64,15 @@ std::size_t rss_bytes() {
 void BM_ComponentSpawn(benchmark::State& state) {
   auto host = make_host();
   if (!host->spawn(spec("bench/warm", "echo"))) state.SkipWithError("spawn failed");  // caches the module
+  auto module = host->engine().load_file(guest("echo")).value();  // the cached module
   std::vector<std::string> live;
   std::size_t n = 0;
   for (auto _ : state) {
     std::string address = "bench/echo-" + std::to_string(n++);
-    if (!host->spawn(spec(address, "echo"))) {
+    ComponentSpec s;
+    s.address = address;
+    s.module = module;
+    if (!host->spawn(std::move(s))) {
       state.SkipWithError("spawn failed");
       break;
     }
@@ -214,11 +218,16 @@ void BM_IdleComponents(benchmark::State& state) {
     if (!host->spawn(spec("bench/warm", "echo"))) state.SkipWithError("spawn failed");
     malloc_trim(0);
     const auto before = rss_bytes();
-    for (int i = 0; i < kComponents; ++i)
-      if (!host->spawn(spec("bench/idle-" + std::to_string(i), "echo"))) {
+    auto module = host->engine().load_file(guest("echo")).value();
+    for (int i = 0; i < kComponents; ++i) {
+      ComponentSpec s;
+      s.address = "bench/idle-" + std::to_string(i);
+      s.module = module;
+      if (!host->spawn(std::move(s))) {
         state.SkipWithError("spawn failed");
         break;
       }
+    }
     std::this_thread::sleep_for(100ms);
     const auto after = rss_bytes();
     state.counters["rss_per_component"] = static_cast<double>(after - before) / kComponents;

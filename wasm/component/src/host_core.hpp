@@ -42,7 +42,8 @@ class HostCore {
   /// Loads and checks a module for `address` with `grants`: exports, foreign imports, imported
   /// interfaces against grants (a refusal is audited).
   Result<std::shared_ptr<const Module>> load_checked(std::string_view address, const std::filesystem::path& file,
-                                                     std::span<const std::uint8_t> bytes, const Grants& grants);
+                                                     std::span<const std::uint8_t> bytes, const Grants& grants,
+                                                     std::shared_ptr<const Module> loaded = nullptr);
 
   /// Point-to-point send. `max_bytes`: the sender's limit.
   tl::expected<void, abi::SendError> route_send(std::string_view from, std::string_view to,

@@ -98,8 +98,10 @@ void HostCore::allow(std::string_view component, std::string_view action, std::s
 }
 
 Result<std::shared_ptr<const Module>> HostCore::load_checked(std::string_view address, const std::filesystem::path& file,
-                                                             std::span<const std::uint8_t> bytes, const Grants& grants) {
-  auto m = file.empty() ? engine.load(bytes, std::string(address)) : engine.load_file(file);
+                                                             std::span<const std::uint8_t> bytes, const Grants& grants,
+                                                             std::shared_ptr<const Module> loaded) {
+  auto m = loaded ? Result<std::shared_ptr<const Module>>(std::move(loaded))
+                  : (file.empty() ? engine.load(bytes, std::string(address)) : engine.load_file(file));
   if (!m) return tl::unexpected(m.error());
   const auto& info = (*m)->info();
   if (auto e = abi::check_exports(info); !e) return tl::unexpected(e.error());
@@ -223,7 +225,7 @@ Result<void> HostSystem::spawn(ComponentSpec spec) {
   if (auto v = spec.grants.validate(); !v) return tl::unexpected(v.error());
   if (spec.grants.storage.enabled && !c.store)
     return fail(Errc::invalid_config, spec.address + ": storage granted but the host has no data_dir");
-  auto module = c.load_checked(spec.address, spec.file, spec.bytes, spec.grants);
+  auto module = c.load_checked(spec.address, spec.file, spec.bytes, spec.grants, spec.module);
   if (!module) return tl::unexpected(module.error());
 
   const auto mailbox = spec.mailbox;

@@ -65,7 +65,10 @@ struct Supervision {
 struct ComponentSpec {
   std::string address;            ///< "namespace/name"; unique on the host
   std::filesystem::path file;     ///< the module, from a file ...
-  std::vector<std::uint8_t> bytes;  ///< ... or from bytes (used when `file` is empty)
+  std::vector<std::uint8_t> bytes;  ///< ... or from bytes (used when `file` is empty) ...
+  /// ... or a module already loaded with engine() (used first when set): spawning many
+  /// instances of one module then skips reading and hashing it each time.
+  std::shared_ptr<const Module> module;
   Grants grants;                  ///< deny by default
   ComponentLimits limits;
   std::vector<std::pair<std::string, std::string>> settings;  ///< passed to lifecycle.init
