@@ -75,8 +75,8 @@ void check_module(wasm::Engine& engine, const mf::ComponentSpec& c, Report& repo
 
 }  // namespace
 
-int check(const CheckArgs& args) {
-  auto loaded = mf::load(args.manifest);
+std::optional<mf::SystemManifest> check_system(const std::filesystem::path& manifest, CheckCounts& counts) {
+  auto loaded = mf::load(manifest);
   Report report;
   for (const auto& d : loaded.diagnostics) {
     std::cerr << d.to_string() << '\n';
@@ -85,20 +85,35 @@ int check(const CheckArgs& args) {
   if (loaded.ok()) {
     wasm::Engine engine;
     for (const auto& c : loaded.manifest->components) check_module(engine, c, report);
+    if (!loaded.manifest->data_dir)
+      for (const auto& c : loaded.manifest->components)
+        if (c.grants.storage) {
+          report.emit(mf::Severity::warning, c.grants_where,
+                      "component '" + c.address + "' is granted storage but the system has no data_dir", "grants",
+                      "set [system] data_dir, or pass airssys run --data-dir DIR");
+          break;
+        }
   }
+  counts.errors = report.errors;
+  counts.warnings = report.warnings;
+  if (report.errors > 0) return std::nullopt;
+  return std::move(loaded.manifest);
+}
+
+std::string plural(std::size_t n, const char* word) { return std::to_string(n) + " " + word + (n == 1 ? "" : "s"); }
+
+int check(const CheckArgs& args) {
+  CheckCounts counts;
+  auto m = check_system(args.manifest, counts);
   const std::string name = args.manifest.string();
-  auto plural = [](std::size_t n, const char* word) {
-    return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
-  };
-  if (report.errors > 0) {
-    std::cerr << name << ": " << plural(report.errors, "error") << ", " << plural(report.warnings, "warning")
+  if (!m) {
+    std::cerr << name << ": " << plural(counts.errors, "error") << ", " << plural(counts.warnings, "warning")
               << "; nothing would start\n";
     return kExitUsage;
   }
-  const auto& m = *loaded.manifest;
-  std::cout << name << ": ok: system '" << m.name << "', " << plural(m.components.size(), "component") << ", "
-            << plural(m.supervisors.size(), "supervisor");
-  if (report.warnings) std::cout << ", " << plural(report.warnings, "warning");
+  std::cout << name << ": ok: system '" << m->name << "', " << plural(m->components.size(), "component") << ", "
+            << plural(m->supervisors.size(), "supervisor");
+  if (counts.warnings) std::cout << ", " << plural(counts.warnings, "warning");
   std::cout << '\n';
   return kExitOk;
 }

@@ -14,6 +14,7 @@
 
 #include <airssys/error.hpp>
 #include <airssys/wasm/abi/contract.hpp>
+#include <airssys/wasm/manifest.hpp>
 
 namespace airssys::cli {
 
@@ -47,9 +48,26 @@ int inspect(const InspectArgs& args);
 
 struct CheckArgs {
   std::filesystem::path manifest;
-  bool json = false;
 };
 int check(const CheckArgs& args);
+
+struct CheckCounts {
+  std::size_t errors = 0, warnings = 0;
+};
+/// The manifest and its modules, checked as `airssys check` does (diagnostics on stderr); the
+/// manifest if there is no error.
+std::optional<wasm::manifest::SystemManifest> check_system(const std::filesystem::path& manifest, CheckCounts& counts);
+std::string plural(std::size_t n, const char* word);  ///< "1 error", "2 errors"
+
+struct RunArgs {
+  std::filesystem::path manifest;
+  std::optional<std::string> duration;  ///< --for
+  std::optional<std::filesystem::path> data_dir;
+  std::string log_level = "info";
+  std::string log_format = "text";
+  bool no_status = false;
+};
+int run(const RunArgs& args);
 
 struct InvokeArgs {
   std::filesystem::path file;

@@ -52,6 +52,21 @@ int main(int argc, char** argv) {
   new_cmd->add_option("--sdk", new_args.sdk, "airssys's guest/ folder (default: the one this airssys was built "
                                               "from, or $AIRSSYS_SDK)");
 
+  RunArgs run_args;
+  auto* run_cmd = app.add_subcommand("run", "Run a system of components until Ctrl-C / SIGTERM or for a duration; "
+                                            "a status line on a terminal, a summary at the end");
+  run_cmd->add_option("manifest", run_args.manifest, "The system manifest (TOML)")->required();
+  run_cmd->add_option("--for", run_args.duration, "Stop after this long (\"10s\", \"2m\")");
+  run_cmd->add_option("--data-dir", run_args.data_dir, "Storage directory (overrides [system] data_dir)");
+  run_cmd->add_option("--log-level", run_args.log_level, "trace, debug, info, warn or error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  run_cmd->add_option("--log-format", run_args.log_format, "text or json (json: one object per line, and a JSON "
+                                                           "summary)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+  run_cmd->add_flag("--no-status", run_args.no_status, "No live status line, even on a terminal");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -64,6 +79,7 @@ int main(int argc, char** argv) {
     if (*check_cmd) return check(check_args);
     if (*invoke_cmd) return invoke(invoke_args);
     if (*new_cmd) return scaffold(new_args);
+    if (*run_cmd) return run(run_args);
   } catch (const std::exception& e) {
     std::cerr << "airssys: error: " << e.what() << '\n';
     return kExitFailure;

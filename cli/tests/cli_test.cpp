@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -43,9 +45,9 @@ class CliTest : public ::testing::Test {
     if (!HasFailure()) fs::remove_all(dir_);
   }
 
-  // Runs `program args...` with stdout/stderr captured in files; cwd is dir_.
-  Outcome run_program(const std::string& program, const std::vector<std::string>& args) {
-    const fs::path out = dir_ / ".stdout", err = dir_ / ".stderr";
+  // Starts `program args...` with stdout/stderr captured in files (named by `tag`); cwd is dir_.
+  pid_t start(const std::string& program, const std::vector<std::string>& args, const std::string& tag = "") {
+    const fs::path out = dir_ / (".stdout" + tag), err = dir_ / (".stderr" + tag);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -56,19 +58,27 @@ class CliTest : public ::testing::Test {
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     pid_t pid = 0;
-    Outcome r;
     const int rc = posix_spawn(&pid, program.c_str(), &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
       ADD_FAILURE() << "posix_spawn " << program << ": " << rc;
-      return r;
+      return -1;
     }
+    return pid;
+  }
+  Outcome finish(pid_t pid, const std::string& tag = "") {
+    Outcome r;
+    if (pid <= 0) return r;
     int status = 0;
     waitpid(pid, &status, 0);
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = slurp(out);
-    r.err = slurp(err);
+    r.out = slurp(dir_ / (".stdout" + tag));
+    r.err = slurp(dir_ / (".stderr" + tag));
     return r;
+  }
+  std::string stderr_so_far(const std::string& tag = "") { return slurp(dir_ / (".stderr" + tag)); }
+  Outcome run_program(const std::string& program, const std::vector<std::string>& args) {
+    return finish(start(program, args));
   }
   Outcome airssys(const std::vector<std::string>& args) { return run_program(AIRSSYS_BIN, args); }
 
@@ -368,6 +378,105 @@ TEST_F(CliTest, NewRejectsBadNames) {
   auto sdk = airssys({"new", "x", "--dir", dir_.string(), "--sdk", (dir_ / "nosdk").string()});
   EXPECT_EQ(sdk.code, 2);
   EXPECT_HAS(sdk.err, "SDK");
+}
+
+// --- run ---
+
+std::string run_manifest(const std::string& guests, const std::string& strategy) {
+  return "[system]\nname = \"flaky\"\ndata_dir = \"data\"\naudit_log = \"audit.jsonl\"\n\n"
+         "[[component]]\naddress = \"t/flaky\"\nwasm = \"" + guests + "/cli_flaky.wasm\"\n"
+         "settings = { trap_at = 3, period_ms = 10 }\n"
+         "grants = { send = [\"t/flaky\"] }\n\n"
+         "[[component]]\naddress = \"t/echo\"\nwasm = \"" + guests + "/echo.wasm\"\n\n"
+         "[[component]]\naddress = \"t/store\"\nwasm = \"" + guests + "/storage.wasm\"\n"
+         "grants = { storage = true }\n\n"
+         "[supervisor.main]\nstrategy = \"" + strategy + "\"\nmax_restarts = 1000\nwithin = \"10s\"\n"
+         "children = [\"t/flaky\", \"t/echo\"]\n";
+}
+
+TEST_F(CliTest, RunForADurationRestartsAndSummarizes) {
+  const auto file = write("sys.toml", run_manifest(AIRSSYS_GUEST_DIR, "one-for-all"));
+  auto r = airssys({"run", file.string(), "--for", "1500ms"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_HAS(r.out, "system 'flaky' ran");
+  EXPECT_HAS(r.out, "stopped by --for 1.5s elapsed");
+  EXPECT_HAS(r.out, "t/flaky");
+  EXPECT_HAS(r.out, "t/store");
+  EXPECT_HAS(r.err, "failed");
+  EXPECT_HAS(r.err, "restarted by supervisor 'main' (one-for-all) after 't/flaky' failed");
+  EXPECT_TRUE(fs::exists(dir_ / "data"));
+  EXPECT_TRUE(fs::exists(dir_ / "audit.jsonl"));
+  // JSON: one object per log line, the summary as one object on stdout.
+  auto j = airssys({"run", file.string(), "--for", "1s", "--log-format", "json"});
+  ASSERT_EQ(j.code, 0) << j.err;
+  auto summary = nlohmann::json::parse(j.out);
+  EXPECT_EQ(summary["system"], "flaky");
+  EXPECT_GT(summary["restarts"].get<int>(), 0) << j.out;
+  EXPECT_GT(summary["handled"].get<int>(), 0) << j.out;
+  EXPECT_EQ(summary["components"].size(), 3u);
+  std::istringstream lines(j.err);
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    auto l = nlohmann::json::parse(line);
+    EXPECT_TRUE(l.contains("level") && l.contains("ts")) << line;
+    ++n;
+  }
+  EXPECT_GT(n, 3);
+}
+
+TEST_F(CliTest, RunStopsGracefullyOnSigterm) {
+  const auto file = write("sys.toml", run_manifest(AIRSSYS_GUEST_DIR, "one-for-one"));
+  const pid_t pid = start(AIRSSYS_BIN, {"run", file.string()});
+  for (int i = 0; i < 200 && stderr_so_far().find("running:") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  EXPECT_HAS(stderr_so_far(), "until Ctrl-C / SIGTERM");
+  ::kill(pid, SIGTERM);
+  auto r = finish(pid);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_HAS(r.out, "stopped by SIGTERM");
+  EXPECT_HAS(r.out, "requests pending at stop");
+  EXPECT_HAS(r.err, "stopping (SIGTERM)");
+}
+
+// The signal mask of `pid` (SigBlk in /proc/PID/status), or 0.
+unsigned long long blocked_signals(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("SigBlk:", 0) == 0) return std::stoull(line.substr(7), nullptr, 16);
+  return 0;
+}
+
+TEST_F(CliTest, RunSigtermWhileStartingStopsCleanly) {
+  const auto file = write("sys.toml", run_manifest(AIRSSYS_GUEST_DIR, "one-for-one"));
+  const pid_t pid = start(AIRSSYS_BIN, {"run", file.string()});
+  // As soon as the command blocks SIGTERM (its first step), it must stop gracefully.
+  const unsigned long long term = 1ull << (SIGTERM - 1);
+  for (int i = 0; i < 20000 && (blocked_signals(pid) & term) == 0; ++i) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  ::kill(pid, SIGTERM);
+  auto r = finish(pid);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_HAS(r.out, "stopped by SIGTERM");
+  EXPECT_HAS(r.out, "0 requests pending at stop");
+}
+
+TEST_F(CliTest, RunRefusesAnInvalidSystem) {
+  const auto bad = write("bad.toml", "[[component]]\naddress = \"t/x\"\nwasm = \"nope.wasm\"\n");
+  auto r = airssys({"run", bad.string(), "--for", "1s"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_HAS(r.err, "bad.toml:3:8: error:");
+  EXPECT_HAS(r.err, "nothing started");
+  const std::string g = AIRSSYS_GUEST_DIR;
+  const auto nodata = write("nodata.toml", "[[component]]\naddress = \"t/s\"\nwasm = \"" + g +
+                                               "/storage.wasm\"\ngrants = { storage = true }\n");
+  auto n = airssys({"run", nodata.string(), "--for", "1s"});
+  EXPECT_EQ(n.code, 2);
+  EXPECT_HAS(n.err, "--data-dir");
+  auto d = airssys({"run", nodata.string(), "--for", "200ms", "--data-dir", (dir_ / "d").string()});
+  EXPECT_EQ(d.code, 0) << d.err;
+  EXPECT_EQ(airssys({"run", nodata.string(), "--for", "soon"}).code, 2);
+  EXPECT_EQ(airssys({"run", nodata.string(), "--log-level", "loud"}).code, 2);
 }
 
 }  // namespace

@@ -1,0 +1,422 @@
+// airssys run SYSTEM.toml: the manifest mapped onto a HostSystem, run until a signal or --for.
+//
+// Mapping (docs/command.md): every component is spawned with its grants, limits, codecs,
+// settings and restart policy; its restart intensity and backoff come from the supervisor that
+// lists it (or the defaults of the implicit top-level supervisor). HostSystem supervises each
+// component on its own, so the strategies one-for-all and rest-for-one are applied here: when a
+// component fails, the command restarts its siblings (all of them, or those after it) and, for
+// nested supervisors, every component below them.
+//
+// Signals: SIGINT and SIGTERM are blocked in every thread and taken by the main loop with
+// sigtimedwait, so shutdown runs on the main thread, never in a handler. A second signal during
+// the shutdown ends the process at once (exit 130).
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <deque>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include <airssys/wasm/host_system.hpp>
+#include <airssys/wasm/manifest.hpp>
+
+#include "cli.hpp"
+
+namespace airssys::cli {
+namespace {
+
+namespace mf = wasm::manifest;
+namespace abi = wasm::abi;
+using Clock = std::chrono::steady_clock;
+
+int level_rank(std::string_view level) {
+  static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error"};
+  for (int i = 0; i < 5; ++i)
+    if (kLevels[i] == level) return i;
+  return -1;
+}
+
+std::string utc_now() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+// All output of a running system goes through here: log lines (from any thread) and, on a
+// terminal, one status line kept at the bottom of stderr.
+class Console {
+ public:
+  Console(int threshold, bool json, bool status) : threshold_(threshold), json_(json), status_enabled_(status) {}
+
+  void line(std::string_view level, std::string_view component, std::string_view text, std::string_view event = {}) {
+    if (level_rank(level) < threshold_) return;
+    std::string out;
+    if (json_) {
+      nlohmann::json j{{"ts", utc_now()}, {"level", level}, {"component", component}};
+      if (!event.empty()) j["event"] = event;
+      j["msg"] = text;
+      out = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    } else {
+      out = utc_now() + " " + std::string(level) + " " + std::string(component.empty() ? "host" : component) + ": " +
+            (event.empty() ? "" : std::string(event) + ": ") + std::string(text);
+    }
+    std::lock_guard lock(mutex_);
+    clear_locked();
+    std::fprintf(stderr, "%s\n", out.c_str());
+    draw_locked();
+  }
+
+  void status(std::string text) {
+    if (!status_enabled_) return;
+    std::lock_guard lock(mutex_);
+    status_ = std::move(text);
+    clear_locked();
+    draw_locked();
+  }
+
+  void end_status() {
+    std::lock_guard lock(mutex_);
+    clear_locked();
+    status_.clear();
+    status_enabled_ = false;
+  }
+
+ private:
+  void clear_locked() {
+    if (status_enabled_ && !status_.empty()) std::fputs("\r\x1b[K", stderr);
+  }
+  void draw_locked() {
+    if (status_enabled_ && !status_.empty()) std::fputs(status_.c_str(), stderr);
+    std::fflush(stderr);
+  }
+
+  const int threshold_;
+  const bool json_;
+  bool status_enabled_;
+  std::mutex mutex_;
+  std::string status_;
+};
+
+rt::RestartPolicy map(mf::RestartPolicy p) {
+  switch (p) {
+    case mf::RestartPolicy::permanent: return rt::RestartPolicy::permanent;
+    case mf::RestartPolicy::transient: return rt::RestartPolicy::transient;
+    case mf::RestartPolicy::temporary: return rt::RestartPolicy::temporary;
+  }
+  return rt::RestartPolicy::permanent;
+}
+
+rt::OverflowPolicy map(mf::MailboxPolicy p) {
+  switch (p) {
+    case mf::MailboxPolicy::reject: return rt::OverflowPolicy::reject;
+    case mf::MailboxPolicy::drop_newest: return rt::OverflowPolicy::drop_newest;
+    case mf::MailboxPolicy::drop_oldest: return rt::OverflowPolicy::drop_oldest;
+    case mf::MailboxPolicy::block: return rt::OverflowPolicy::block;
+  }
+  return rt::OverflowPolicy::reject;
+}
+
+wasm::ComponentSpec to_host_spec(const mf::SystemManifest& m, const mf::ComponentSpec& c) {
+  wasm::ComponentSpec s;
+  s.address = c.address;
+  s.file = c.wasm;
+  s.grants.send = c.grants.send;
+  s.grants.request = c.grants.request;
+  s.grants.publish = c.grants.publish;
+  s.grants.subscribe = c.grants.subscribe;
+  s.grants.storage = {c.grants.storage, c.grants.storage_quota_bytes};
+  s.limits.engine.max_memory_bytes = c.limits.memory_bytes;
+  s.limits.engine.fuel_per_call = c.limits.fuel;
+  s.limits.engine.deadline_ms = static_cast<std::uint32_t>(c.limits.deadline.count());
+  s.limits.max_message_bytes = c.limits.max_message_bytes;
+  s.settings = c.settings;
+  if (c.data) s.data = abi::Bytes(c.data->begin(), c.data->end());
+  s.accepted_codecs = c.codecs;
+  s.mailbox = c.limits.mailbox ? rt::MailboxOptions::bounded(c.limits.mailbox, map(c.limits.mailbox_policy))
+                               : rt::MailboxOptions::unbounded();
+  const mf::SupervisorSpec defaults;
+  const mf::SupervisorSpec* parent = m.parent_of(c.address);
+  const mf::SupervisorSpec& sup = parent ? *parent : defaults;
+  s.supervision.restart = map(c.restart);
+  s.supervision.max_restarts = sup.max_restarts;
+  s.supervision.within = sup.within;
+  s.supervision.backoff.initial = sup.backoff.initial;
+  s.supervision.backoff.max = sup.backoff.max;
+  s.supervision.backoff.multiplier = sup.backoff.multiplier;
+  if (c.health) s.supervision.health = rt::HealthCheck{c.health->interval, c.health->timeout, c.health->failures};
+  return s;
+}
+
+// Components in start order: depth first through the supervision tree.
+void start_order(const mf::SystemManifest& m, const std::vector<mf::ChildRef>& children, std::vector<std::string>& out) {
+  for (const auto& c : children) {
+    if (c.kind == mf::ChildRef::Kind::component)
+      out.push_back(c.name);
+    else if (const auto* s = m.supervisor(c.name))
+      start_order(m, s->children, out);
+  }
+}
+
+// What the supervision strategy of `failed`'s supervisor restarts besides it.
+std::vector<std::string> siblings_to_restart(const mf::SystemManifest& m, const std::string& failed) {
+  std::vector<std::string> out;
+  const auto* sup = m.parent_of(failed);
+  if (!sup || sup->strategy == mf::Strategy::one_for_one) return out;
+  std::vector<mf::ChildRef> affected;
+  bool after = false;
+  for (const auto& c : sup->children) {
+    if (c.name == failed) {
+      after = true;
+      continue;
+    }
+    if (sup->strategy == mf::Strategy::one_for_all || after) affected.push_back(c);
+  }
+  start_order(m, affected, out);
+  return out;
+}
+
+std::string format_duration(Clock::duration d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1fs", std::chrono::duration<double>(d).count());
+  return buf;
+}
+
+}  // namespace
+
+int run(const RunArgs& args) {
+  // Block the signals first, before any thread exists (every thread inherits the mask): from
+  // here on Ctrl-C / SIGTERM is a graceful stop, however early it comes.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const int threshold = level_rank(args.log_level);
+  if (threshold < 0) {
+    print_error("run", "--log-level must be trace, debug, info, warn or error");
+    return kExitUsage;
+  }
+  if (args.log_format != "text" && args.log_format != "json") {
+    print_error("run", "--log-format must be text or json");
+    return kExitUsage;
+  }
+  std::optional<mf::Millis> run_for;
+  if (args.duration) {
+    run_for = mf::parse_duration(*args.duration);
+    if (!run_for || run_for->count() == 0) {
+      print_error("run", "--for '" + *args.duration + "' is not a duration (\"10s\", \"2m\")");
+      return kExitUsage;
+    }
+  }
+  CheckCounts counts;
+  auto manifest = check_system(args.manifest, counts);
+  if (!manifest) {
+    std::cerr << args.manifest.string() << ": " << plural(counts.errors, "error") << "; nothing started\n";
+    return kExitUsage;
+  }
+  const mf::SystemManifest& m = *manifest;
+  std::optional<std::filesystem::path> data_dir = args.data_dir ? args.data_dir : m.data_dir;
+  if (!data_dir)
+    for (const auto& c : m.components)
+      if (c.grants.storage) {
+        print_error("run", "component '" + c.address +
+                               "' is granted storage but there is no data directory: set [system] data_dir or "
+                               "pass --data-dir DIR");
+        return kExitUsage;
+      }
+
+  const bool json = args.log_format == "json";
+  Console console(threshold, json, !json && !args.no_status && ::isatty(STDERR_FILENO));
+
+  std::mutex failed_mutex;
+  std::deque<std::string> failed_queue;  // components whose failure may restart siblings
+  wasm::HostOptions options;
+  options.system.workers = m.workers;
+  if (data_dir) options.data_dir = data_dir->string();
+  if (m.audit_log) options.audit_path = m.audit_log->string();
+  options.on_event = [&](const wasm::ComponentEvent& e) {
+    const bool bad = e.kind == wasm::EventKind::failed;
+    console.line(bad ? "warn" : "info", e.address, e.detail, wasm::to_string(e.kind));
+    if (bad) {
+      std::lock_guard lock(failed_mutex);
+      failed_queue.push_back(e.address);
+    }
+  };
+  options.on_log = [&](std::string_view address, abi::LogLevel level, std::string_view text) {
+    console.line(abi::to_string(level), address, text);
+  };
+  auto host_or = wasm::HostSystem::create(std::move(options));
+  if (!host_or) {
+    print_error("run", host_or.error().message());
+    return kExitFailure;
+  }
+  auto& host = **host_or;
+
+  const auto started = Clock::now();
+  std::string stop_reason;
+  auto pending_signal = [&]() -> int {
+    timespec zero{0, 0};
+    const int sig = sigtimedwait(&signals, nullptr, &zero);
+    return sig > 0 ? sig : 0;
+  };
+
+  std::vector<std::string> order;
+  start_order(m, m.top_level, order);
+  int rc = kExitOk;
+  for (const auto& address : order) {
+    if (int sig = pending_signal()) {  // Ctrl-C while loading: stop what started, start nothing more
+      stop_reason = std::string(sig == SIGINT ? "SIGINT" : "SIGTERM") + " while starting";
+      break;
+    }
+    auto spawned = host.spawn(to_host_spec(m, *m.component(address)));
+    if (!spawned) {
+      const auto* c = m.component(address);
+      std::cerr << c->where.file << ":" << c->where.line << ":" << c->where.column << ": error: component '"
+                << address << "' did not start: " << spawned.error().message() << '\n';
+      stop_reason = "a component did not start";
+      rc = kExitFailure;
+      break;
+    }
+  }
+  if (stop_reason.empty())
+    console.line("info", "", "system '" + m.name + "' running: " + plural(order.size(), "component") +
+                                 (run_for ? ", for " + format_duration(*run_for) : ", until Ctrl-C / SIGTERM"));
+
+  // The main loop: signals, the end of --for, sibling restarts, the status line.
+  std::uint64_t last_handled = 0;
+  auto last_tick = Clock::now();
+  std::map<std::string, Clock::time_point> restarted_by_strategy;
+  while (stop_reason.empty()) {
+    timespec tick{0, 100'000'000};
+    const int sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig == SIGINT || sig == SIGTERM) {
+      stop_reason = sig == SIGINT ? "SIGINT" : "SIGTERM";
+      break;
+    }
+    if (run_for && Clock::now() - started >= *run_for) {
+      stop_reason = "--for " + format_duration(*run_for) + " elapsed";
+      break;
+    }
+    std::deque<std::string> failed;
+    {
+      std::lock_guard lock(failed_mutex);
+      failed.swap(failed_queue);
+    }
+    for (const auto& f : failed)
+      for (const auto& sibling : siblings_to_restart(m, f)) {
+        // One strategy restart per sibling per failure burst (a failing sibling restarts itself).
+        auto& last = restarted_by_strategy[sibling];
+        if (Clock::now() - last < std::chrono::milliseconds(100)) continue;
+        last = Clock::now();
+        const auto* sup = m.parent_of(f);
+        console.line("info", sibling, "restarted by supervisor '" + sup->name + "' (" +
+                                          std::string(mf::to_string(sup->strategy)) + ") after '" + f + "' failed",
+                     "strategy");
+        (void)host.restart(sibling);
+      }
+    const auto infos = host.list();
+    std::uint64_t handled = 0, restarts = 0;
+    std::size_t running = 0;
+    for (const auto& i : infos) {
+      handled += i.handled;
+      restarts += i.restarts;
+      running += i.status == wasm::ComponentStatus::running;
+    }
+    const auto now = Clock::now();
+    const double secs = std::chrono::duration<double>(now - last_tick).count();
+    const double rate = secs > 0 ? static_cast<double>(handled - last_handled) / secs : 0;
+    last_handled = handled;
+    last_tick = now;
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "%s %s | %zu/%zu running | %llu msgs (%.0f/s) | %llu restarts | %zu pending",
+                  m.name.c_str(), format_duration(now - started).c_str(), running, infos.size(),
+                  static_cast<unsigned long long>(handled), rate, static_cast<unsigned long long>(restarts),
+                  host.tracker().pending());
+    console.status(buf);
+  }
+
+  // Shutdown: a second signal ends the process at once.
+  const auto ran = Clock::now() - started;
+  console.end_status();
+  console.line("info", "", "stopping (" + stop_reason + ")");
+  std::atomic<bool> done{false};
+  std::thread second_signal([&] {
+    while (!done.load()) {
+      timespec tick{0, 100'000'000};
+      const int sig = sigtimedwait(&signals, nullptr, &tick);
+      if (sig == SIGINT || sig == SIGTERM) {
+        std::fputs("airssys run: second signal: exiting without a graceful shutdown\n", stderr);
+        std::_Exit(130);
+      }
+    }
+  });
+  const auto final_infos = host.list();
+  const std::size_t pending_at_stop = host.tracker().pending();
+  host.shutdown();
+  done.store(true);
+  second_signal.join();
+  const auto shutdown_took = Clock::now() - started - ran;
+
+  // The summary, on stdout.
+  std::uint64_t handled = 0, restarts = 0, failures = 0;
+  for (const auto& i : final_infos) {
+    handled += i.handled;
+    restarts += i.restarts;
+    failures += i.failures;
+  }
+  if (json) {
+    nlohmann::json j{{"system", m.name},
+                     {"ran_ms", std::chrono::duration_cast<std::chrono::milliseconds>(ran).count()},
+                     {"stopped_by", stop_reason},
+                     {"handled", handled},
+                     {"restarts", restarts},
+                     {"failures", failures},
+                     {"pending_at_stop", pending_at_stop},
+                     {"shutdown_ms", std::chrono::duration_cast<std::chrono::milliseconds>(shutdown_took).count()}};
+    auto& comps = j["components"] = nlohmann::json::array();
+    for (const auto& i : final_infos)
+      comps.push_back({{"address", i.address},
+                       {"status", wasm::to_string(i.status)},
+                       {"handled", i.handled},
+                       {"restarts", i.restarts},
+                       {"failures", i.failures},
+                       {"last_error", i.last_error}});
+    if (m.audit_log) j["audit_log"] = m.audit_log->string();
+    std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    return rc;
+  }
+  std::printf("system '%s' ran %s, stopped by %s (shutdown took %s)\n", m.name.c_str(), format_duration(ran).c_str(),
+              stop_reason.c_str(), format_duration(shutdown_took).c_str());
+  std::printf("  %-28s %-10s %10s %9s %9s  %s\n", "component", "status", "handled", "restarts", "failures",
+              "last error");
+  for (const auto& i : final_infos)
+    std::printf("  %-28s %-10s %10llu %9llu %9llu  %s\n", i.address.c_str(),
+                std::string(wasm::to_string(i.status)).c_str(), static_cast<unsigned long long>(i.handled),
+                static_cast<unsigned long long>(i.restarts), static_cast<unsigned long long>(i.failures),
+                i.last_error.substr(0, 60).c_str());
+  std::printf("  total: %llu messages handled, %llu restarts, %llu failures; %zu requests pending at stop, "
+              "answered with errors\n",
+              static_cast<unsigned long long>(handled), static_cast<unsigned long long>(restarts),
+              static_cast<unsigned long long>(failures), pending_at_stop);
+  if (m.audit_log) std::printf("  audit log: %s\n", m.audit_log->string().c_str());
+  std::fflush(stdout);
+  return rc;
+}
+
+}  // namespace airssys::cli
