@@ -152,9 +152,12 @@ std::size_t MessageBroker::deliver(const std::string& topic, const std::function
   for (auto& s : table->wildcard)
     if (matches(s.pattern, topic)) wild.push_back(&s.subscriber);
   reserve((exact ? exact->size() : 0) + wild.size());
+  // Each subscriber gets one message: straight into its mailbox (the outbox pays off only for
+  // runs to one target). What the publisher sent before goes first, to keep its order.
+  detail::Cell::flush_outbox();
   std::size_t delivered = 0;
   auto send = [&](const ActorRef& to) {
-    if (detail::enqueue(to.cell(), make())) ++delivered;  // a refused envelope drops its reference
+    if (to.cell()->enqueue(make(), false)) ++delivered;  // a refused envelope drops its reference
   };
   if (exact)
     for (auto& s : *exact) send(s);

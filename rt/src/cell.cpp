@@ -102,13 +102,13 @@ void Cell::flush_outbox() noexcept {
 
 // ---------------------------------------------------------------- any thread
 
-Result<void> Cell::enqueue(std::unique_ptr<Envelope> e) {
+Result<void> Cell::enqueue(std::unique_ptr<Envelope> e, bool batchable) {
   if (state() == ActorState::stopped) {
     count_dead_letter(*e);
     answer_unreplied(e.get(), Errc::actor_stopped);
     return fail(Errc::actor_stopped, name);
   }
-  if (batch(e)) return {};
+  if (batchable && batch(e)) return {};
   std::unique_ptr<Envelope> evicted;
   switch (mailbox_.push(e, !sys.scheduler.on_worker(), evicted)) {
     case Mailbox::Outcome::accepted:

@@ -37,7 +37,9 @@ class Cell : public CellRefs {
   ~Cell();
 
   // --- called from any thread
-  Result<void> enqueue(std::unique_ptr<Envelope> e);
+  /// `batchable`: may wait in this worker's outbox until the turn ends (see cell.cpp). Fan-out
+  /// to many targets passes false (after flushing the outbox, so order is kept).
+  Result<void> enqueue(std::unique_ptr<Envelope> e, bool batchable = true);
   void send_system(std::unique_ptr<Envelope> e);
   ActorState state() const noexcept { return state_.load(std::memory_order_acquire); }
   ActorStats stats() const;
