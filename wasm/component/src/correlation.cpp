@@ -26,6 +26,12 @@ struct CorrelationTracker::Shard {
   std::uint32_t free_head = kNil;
   std::array<std::uint32_t, kWheel> wheel;
   std::uint64_t done_until = 0;  // every tick <= this has been processed
+  // Counters written under `mutex` (no shared atomic read-modify-write on the hot path), read
+  // without it by stats()/pending().
+  std::atomic<std::uint64_t> registered{0}, answered{0}, cancelled{0}, timed_out{0}, live{0};
+  void bump(std::atomic<std::uint64_t>& c, std::int64_t by = 1) {
+    c.store(c.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(by), std::memory_order_relaxed);
+  }
 
   Shard() { wheel.fill(kNil); }
 
@@ -96,15 +102,15 @@ std::uint64_t CorrelationTracker::add(std::shared_ptr<ResponseSink> sink, std::s
     s.deadline = std::max(deadline, sh.done_until + 1);
     gen = s.gen;
     sh.link(i);
+    sh.bump(sh.registered);
+    sh.bump(sh.live);
   }
-  pending_.fetch_add(1, std::memory_order_relaxed);
-  registered_.fetch_add(1, std::memory_order_relaxed);
   arm();
   return (std::uint64_t{gen} << 32) | (std::uint64_t{si} << kSlotBits) | i;
 }
 
 bool CorrelationTracker::take(std::uint64_t id, const ResponseSink* owner, std::shared_ptr<ResponseSink>& sink,
-                              std::shared_ptr<const std::string>& target) {
+                              std::shared_ptr<const std::string>& target, Take why) {
   const auto gen = static_cast<std::uint32_t>(id >> 32);
   const auto si = static_cast<std::uint32_t>(id >> kSlotBits) & (kShards - 1);
   const auto i = static_cast<std::uint32_t>(id) & kSlotMask;
@@ -118,18 +124,20 @@ bool CorrelationTracker::take(std::uint64_t id, const ResponseSink* owner, std::
   sink = std::move(s.sink);
   target = std::move(s.target);
   sh.release(i);
-  pending_.fetch_sub(1, std::memory_order_relaxed);
+  sh.bump(sh.live, -1);
+  if (why == Take::answer) sh.bump(sh.answered);
+  if (why == Take::cancel) sh.bump(sh.cancelled);
   return true;
 }
 
 bool CorrelationTracker::resolve(std::uint64_t id, Outcome outcome, bool count_late) {
   std::shared_ptr<ResponseSink> sink;
   std::shared_ptr<const std::string> target;
-  if (!take(id, nullptr, sink, target)) {
+  if (!take(id, nullptr, sink, target, Take::answer)) {
     if (count_late) late_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  answered_.fetch_add(1, std::memory_order_relaxed);
+
   sink->deliver(abi::Response{id, target ? *target : std::string(), std::move(outcome)});
   return true;
 }
@@ -138,8 +146,7 @@ bool CorrelationTracker::cancel(std::uint64_t id, const ResponseSink* owner) {
   if (!owner) return false;
   std::shared_ptr<ResponseSink> sink;
   std::shared_ptr<const std::string> target;
-  if (!take(id, owner, sink, target)) return false;
-  cancelled_.fetch_add(1, std::memory_order_relaxed);
+  if (!take(id, owner, sink, target, Take::cancel)) return false;
   sink->deliver(abi::Response{id, target ? *target : std::string(),
                               tl::unexpected(abi::RequestError{abi::RequestError::Kind::cancelled, {}})});
   return true;
@@ -148,7 +155,7 @@ bool CorrelationTracker::cancel(std::uint64_t id, const ResponseSink* owner) {
 bool CorrelationTracker::withdraw(std::uint64_t id) {
   std::shared_ptr<ResponseSink> sink;
   std::shared_ptr<const std::string> target;
-  return take(id, nullptr, sink, target);
+  return take(id, nullptr, sink, target, Take::withdraw);
 }
 
 std::size_t CorrelationTracker::tick() {
@@ -165,6 +172,7 @@ std::size_t CorrelationTracker::tick() {
     if (now <= sh.done_until) continue;
     // Walk the buckets of the ticks elapsed since the last pass (at most one full lap).
     const std::uint64_t from = (now - sh.done_until > kWheel) ? now - kWheel + 1 : sh.done_until + 1;
+    const auto before = due.size();
     for (std::uint64_t t = from; t <= now; ++t) {
       std::uint32_t i = sh.wheel[t % kWheel];
       while (i != kNil) {
@@ -180,10 +188,11 @@ std::size_t CorrelationTracker::tick() {
       }
     }
     sh.done_until = now;
+    const auto n = static_cast<std::int64_t>(due.size() - before);
+    sh.bump(sh.live, -n);
+    sh.bump(sh.timed_out, n);
   }
   if (due.empty()) return 0;
-  pending_.fetch_sub(due.size(), std::memory_order_relaxed);
-  timed_out_.fetch_add(due.size(), std::memory_order_relaxed);
   for (auto& d : due)
     d.sink->deliver(abi::Response{d.id, d.target ? *d.target : std::string(),
                                   tl::unexpected(abi::RequestError{abi::RequestError::Kind::timeout, {}})});
@@ -222,12 +231,20 @@ void CorrelationTracker::on_timer() {
   if (pending() > 0) arm();
 }
 
+std::size_t CorrelationTracker::pending() const noexcept {
+  std::uint64_t n = 0;
+  for (auto& sh : shards_) n += sh->live.load(std::memory_order_relaxed);
+  return static_cast<std::size_t>(n);
+}
+
 CorrelationTracker::Stats CorrelationTracker::stats() const {
   Stats s;
-  s.registered = registered_.load(std::memory_order_relaxed);
-  s.answered = answered_.load(std::memory_order_relaxed);
-  s.timed_out = timed_out_.load(std::memory_order_relaxed);
-  s.cancelled = cancelled_.load(std::memory_order_relaxed);
+  for (auto& sh : shards_) {
+    s.registered += sh->registered.load(std::memory_order_relaxed);
+    s.answered += sh->answered.load(std::memory_order_relaxed);
+    s.timed_out += sh->timed_out.load(std::memory_order_relaxed);
+    s.cancelled += sh->cancelled.load(std::memory_order_relaxed);
+  }
   s.late = late_.load(std::memory_order_relaxed);
   s.pending = pending();
   return s;

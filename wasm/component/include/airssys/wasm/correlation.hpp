@@ -79,7 +79,7 @@ class CorrelationTracker {
   /// Resolves every pending request with `error` (host shutdown). Returns how many.
   std::size_t fail_all(const abi::RequestError& error);
 
-  std::size_t pending() const noexcept { return pending_.load(std::memory_order_relaxed); }
+  std::size_t pending() const noexcept;
   Stats stats() const;
   /// Bytes one pending request occupies in the tracker (its slot).
   static std::size_t bytes_per_slot() noexcept;
@@ -91,16 +91,16 @@ class CorrelationTracker {
   std::uint64_t now_ms() const noexcept;
   void arm();
   void on_timer();
+  enum class Take : std::uint8_t { answer, cancel, withdraw };
   bool take(std::uint64_t id, const ResponseSink* owner, std::shared_ptr<ResponseSink>& sink,
-            std::shared_ptr<const std::string>& target);
+            std::shared_ptr<const std::string>& target, Take why);
 
   static constexpr std::size_t kShards = 8;
   Scheduler scheduler_;
   const Clock::time_point epoch_;
   std::array<std::unique_ptr<Shard>, kShards> shards_;
-  std::atomic<std::size_t> pending_{0};
   std::atomic<bool> ticking_{false};
-  std::atomic<std::uint64_t> registered_{0}, answered_{0}, timed_out_{0}, cancelled_{0}, late_{0};
+  std::atomic<std::uint64_t> late_{0};
   std::atomic<unsigned> next_shard_{0};
   struct TimerGuard {
     std::mutex mutex;
