@@ -61,10 +61,13 @@ std::size_t rss_bytes() {
   return resident * 4096;
 }
 
+// Arg 0: minimal.wasm (one page, init does nothing); arg 1: echo.wasm (two pages, init logs).
 void BM_ComponentSpawn(benchmark::State& state) {
+  const char* name = state.range(0) == 0 ? "minimal" : "echo";
+  state.SetLabel(name);
   auto host = make_host();
-  if (!host->spawn(spec("bench/warm", "echo"))) state.SkipWithError("spawn failed");  // caches the module
-  auto module = host->engine().load_file(guest("echo")).value();  // the cached module
+  if (!host->spawn(spec("bench/warm", name))) state.SkipWithError("spawn failed");  // caches the module
+  auto module = host->engine().load_file(guest(name)).value();  // the cached module
   std::vector<std::string> live;
   std::size_t n = 0;
   for (auto _ : state) {
@@ -85,7 +88,7 @@ void BM_ComponentSpawn(benchmark::State& state) {
     }
   }
 }
-BENCHMARK(BM_ComponentSpawn)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_ComponentSpawn)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 void BM_SendThroughput(benchmark::State& state) {
   auto host = make_host();
