@@ -106,8 +106,9 @@ int inspect(const InspectArgs& args) {
   for (std::size_t i = 0; i < interfaces.size(); ++i) out << (i ? ", " : "") << interfaces[i];
   out << '\n';
   for (const auto& f : report.functions) out << "            " << f << '\n';
-  out << "  grants    " << (needs.empty() ? "none needed\n" : "\n");
-  for (const auto& n : needs) out << "            " << describe_grant(n) << "  (for " << n.function << ")\n";
+  if (needs.empty()) out << "  grants    none needed\n";
+  for (std::size_t i = 0; i < needs.size(); ++i)
+    out << (i ? "            " : "  grants    ") << describe_grant(needs[i]) << "  (for " << needs[i].function << ")\n";
   out << "  imports   " << info.imports.size() << '\n';
   for (const auto& i : info.imports)
     out << "            " << i.module << " " << i.name << " " << kind_name(i.kind)

@@ -1,6 +1,7 @@
 #include <airssys/wasm/manifest.hpp>
 
 #include <fstream>
+#include <sstream>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -448,5 +449,26 @@ TEST(ManifestOrder, SupervisorsAndSettingsKeepFileOrder) {
   ASSERT_EQ(r.manifest->top_level.size(), 2u);
   EXPECT_EQ(r.manifest->top_level[0].name, "zeta");
   EXPECT_EQ(r.manifest->top_level[1].name, "a/b");
+}
+}  // namespace
+
+namespace {
+TEST(ManifestDoc, TheFullExampleIsValid) {
+  std::ifstream in(AIRSSYS_MANIFEST_DOC);
+  ASSERT_TRUE(in) << AIRSSYS_MANIFEST_DOC;
+  std::stringstream s;
+  s << in.rdbuf();
+  const std::string doc = s.str();
+  const auto begin = doc.find("```toml\n");
+  ASSERT_NE(begin, std::string::npos);
+  const auto end = doc.find("```", begin + 8);
+  auto r = parse(doc.substr(begin + 8, end - begin - 8), "/docs/demo.toml", Options{.check_files = false});
+  std::string diags;
+  for (const auto& d : r.diagnostics) diags += d.to_string() + "\n";
+  ASSERT_TRUE(r.ok()) << diags;
+  EXPECT_TRUE(r.diagnostics.empty()) << diags;
+  EXPECT_EQ(r.manifest->components.size(), 3u);
+  EXPECT_EQ(r.manifest->supervisors.size(), 2u);
+  EXPECT_EQ(r.manifest->components[0].limits.fuel, 10'000'000u);
 }
 }  // namespace
