@@ -1,12 +1,15 @@
 // ComponentActor: the rt actor that owns one component instance (abi::ComponentInstance) and
 // drives its lifecycle exports. Built by HostSystem; not constructed by users directly.
 //
-//   on_start     instantiate the current module + lifecycle.init (settings, data)
+//   first start  HostSystem::spawn instantiates + inits the first instance on its own thread
+//                (errors come back to the caller directly) and hands it over with Adopt; what
+//                arrives before (responses, timers, publications caused by init) waits for it
+//   on_restart   a fresh instance from the record's (cached) module + lifecycle.init; rt keeps
+//                the queued messages
 //   receive      Inbound (send/request) and Publication -> handle-message; ResponseIn ->
 //                handle-response; TimerFired -> handle-message with codec "airssys/timer"
 //   healthy      lifecycle.health (degraded counts as healthy)
 //   on_stop      lifecycle.shutdown
-//   on_restart   a fresh instance from the cached module (rt keeps the queued messages)
 // A guest failure (trap, fuel, memory, deadline, broken ABI, init error after a restart) fails
 // the actor: any request it held is answered target-failed and its supervisor decides.
 //
