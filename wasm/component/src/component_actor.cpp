@@ -42,6 +42,7 @@ ComponentRecord::ComponentRecord(HostCore& c, ComponentSpec spec, std::shared_pt
       supervision(spec.supervision),
       mailbox(spec.mailbox),
       max_message_bytes(spec.limits.max_message_bytes),
+      max_sends_per_second(spec.limits.max_sends_per_second),
       module_(std::move(module)),
       limits_(spec.limits) {}
 
@@ -66,6 +67,7 @@ void ComponentRecord::set_limits(const ComponentLimits& l) {
   std::lock_guard lock(mutex_);
   limits_ = l;
   max_message_bytes.store(l.max_message_bytes, std::memory_order_relaxed);
+  max_sends_per_second.store(l.max_sends_per_second, std::memory_order_relaxed);
   limits_version.fetch_add(1, std::memory_order_release);
 }
 std::string ComponentRecord::last_error() const {
@@ -204,6 +206,11 @@ void ComponentActor::on_start() { start(nullptr); }
 
 void ComponentActor::on_restart(const Error& reason) {
   record_->restarts.fetch_add(1, std::memory_order_relaxed);
+  if (!record_->supervision.keep_queue_on_restart) {
+    // Everything ahead of the marker was queued before the restart. A full mailbox refuses the
+    // marker: then nothing is dropped (rather than dropping forever).
+    dropping_ = self().tell(Control{Control::Kind::resume}).has_value();
+  }
   start(&reason);
 }
 
@@ -301,6 +308,10 @@ void ComponentActor::receive(rt::Message& m) {
         stash<TimerFired>(m, early_) || stash<Control>(m, early_);
     return;
   }
+  if (dropping_) {  // a request's guard answers target-failed as its envelope goes
+    if (auto* c = m.get_if<Control>(); c && c->kind == Control::Kind::resume) dropping_ = false;
+    return;
+  }
   prepare_turn();
   if (auto* in = m.get_if<Inbound>()) {
     RequestGuard* guard = in->msg.correlation ? &in->guard : nullptr;
@@ -358,6 +369,28 @@ void InstanceHost::release() {
   subscriptions_.clear();
 }
 
+bool InstanceHost::rate_ok() {
+  const auto rate = rec_.max_sends_per_second.load(std::memory_order_relaxed);
+  if (rate == 0) return true;
+  const auto now = std::chrono::steady_clock::now();
+  if (!bucket_started_) {
+    tokens_ = rate;
+    bucket_started_ = true;
+  } else {
+    tokens_ = std::min<double>(rate, tokens_ + std::chrono::duration<double>(now - refilled_).count() * rate);
+  }
+  refilled_ = now;
+  if (tokens_ < 1.0) return false;
+  tokens_ -= 1.0;
+  return true;
+}
+
+tl::expected<void, abi::SendError> InstanceHost::rate_limited() {
+  return tl::unexpected(abi::SendError{
+      abi::SendError::Kind::denied,
+      "rate limit: " + std::to_string(rec_.max_sends_per_second.load(std::memory_order_relaxed)) + " messages/s", 0});
+}
+
 abi::SendError InstanceHost::denied(std::string_view action, std::string_view target, std::string reason) {
   core_.deny(rec_.address, action, target, reason);
   return abi::SendError{abi::SendError::Kind::denied, std::move(reason), 0};
@@ -369,6 +402,7 @@ tl::expected<void, abi::SendError> InstanceHost::send(std::string_view to, Paylo
     return tl::unexpected(denied("messaging.send", to, std::move(c.reason)));
   else
     core_.allow(rec_.address, "messaging.send", to, c.reason);
+  if (!rate_ok()) return rate_limited();
   return core_.route_send(rec_.address, to, payload, codec, rec_.max_message_bytes.load(std::memory_order_relaxed));
 }
 
@@ -378,6 +412,7 @@ tl::expected<std::uint64_t, abi::SendError> InstanceHost::request(std::string_vi
     return tl::unexpected(denied("messaging.request", to, std::move(c.reason)));
   else
     core_.allow(rec_.address, "messaging.request", to, c.reason);
+  if (!rate_ok()) return tl::unexpected(rate_limited().error());
   return core_.route_request(rec_.address, to, payload, std::chrono::milliseconds(timeout_ms), sink_,
                              rec_.max_message_bytes.load(std::memory_order_relaxed));
 }
@@ -391,6 +426,7 @@ tl::expected<void, abi::SendError> InstanceHost::publish(std::string_view topic,
     return tl::unexpected(denied("messaging.publish", topic, std::move(c.reason)));
   else
     core_.allow(rec_.address, "messaging.publish", topic, c.reason);
+  if (!rate_ok()) return rate_limited();
   core_.actors->broker().publish(topic, Published{rec_.address, copy(payload)});
   return {};
 }

@@ -84,8 +84,12 @@ std::uint64_t CorrelationTracker::add(std::shared_ptr<ResponseSink> sink, std::s
   thread_local const unsigned home = static_cast<unsigned>(std::hash<std::thread::id>()(std::this_thread::get_id()));
   const std::uint32_t si = home % kShards;
   auto& sh = *shards_[si];
-  // Round up so that a request never times out before its full timeout has passed.
-  const std::uint64_t deadline = now_ms() + static_cast<std::uint64_t>(std::max<long long>(timeout.count(), 1)) + 1;
+  // The deadline tick is rounded up from microseconds: a request never times out before its full
+  // timeout has passed (tick() fires ticks <= floor(now)), and is late by < 1 ms from rounding.
+  const auto now_us = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - epoch_).count());
+  const std::uint64_t deadline =
+      (now_us + static_cast<std::uint64_t>(std::max<long long>(timeout.count(), 1)) * 1000 + 999) / 1000;
   std::uint32_t i, gen;
   {
     std::lock_guard lock(sh.mutex);

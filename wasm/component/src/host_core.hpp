@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -111,6 +112,8 @@ class InstanceHost final : public abi::Host {
 
  private:
   abi::SendError denied(std::string_view action, std::string_view target, std::string reason);
+  bool rate_ok();
+  tl::expected<void, abi::SendError> rate_limited();
   std::optional<abi::StorageError> storage_check(std::string_view action, std::string_view key);
 
   ComponentRecord& rec_;
@@ -122,6 +125,9 @@ class InstanceHost final : public abi::Host {
   std::unordered_map<std::uint64_t, rt::TimerId> timers_;
   std::uint64_t next_timer_ = 1;
   std::set<std::string, std::less<>> subscriptions_;
+  double tokens_ = 0;  // token bucket for max_sends_per_second
+  bool bucket_started_ = false;
+  std::chrono::steady_clock::time_point refilled_;
 };
 
 }  // namespace airssys::wasm

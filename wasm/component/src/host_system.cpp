@@ -368,6 +368,16 @@ std::vector<ComponentInfo> HostSystem::list() const {
   return out;
 }
 
+HostStats HostSystem::stats() const {
+  HostStats s;
+  s.components = core_->registry.size();
+  s.requests = core_->tracker->stats();
+  s.dropped_responses = core_->dropped_responses.load();
+  s.stale_deliveries = core_->stale_deliveries.load();
+  s.audit_records = core_->audit ? core_->audit->records_written() : 0;
+  return s;
+}
+
 std::optional<ComponentInfo> HostSystem::info(std::string_view address) const {
   auto r = core_->registry.find(address);
   if (!r) return std::nullopt;

@@ -91,6 +91,45 @@ TEST(Limits, FuelLimitStopsALoopingGuest) {
   EXPECT_NE(r.find("fuel"), std::string::npos) << r;
 }
 
+TEST(Limits, SendRateLimitPerComponent) {
+  auto host = make_host();
+  ASSERT_TRUE(host->spawn(spec("test/echo", "echo")));
+  Grants g;
+  g.request = {"test/*"};
+  g.send = {"test/*"};
+  auto r = spec("test/relay", "relay", g);
+  r.limits.max_sends_per_second = 5;
+  ASSERT_TRUE(host->spawn(r));
+  EXPECT_EQ(ask(*host, "test/relay", "burst test/echo 20 1000"), "5");  // one second's worth
+  auto refused = ask(*host, "test/relay", "send test/echo - 1");
+  EXPECT_TRUE(refused.starts_with("err:0:rate limit")) << refused;
+  ComponentLimits unlimited;
+  ASSERT_TRUE(host->set_limits("test/relay", unlimited));
+  EXPECT_EQ(ask(*host, "test/relay", "burst test/echo 20 1000"), "20");
+}
+
+TEST(Limits, QueueKeptOrDroppedAcrossRestartPerConfiguration) {
+  for (bool keep : {true, false}) {
+    auto host = make_host();
+    auto t = spec("test/trap", "trap");
+    t.supervision.backoff.initial = 200ms;  // the restart waits: what is sent meanwhile queues up
+    t.supervision.keep_queue_on_restart = keep;
+    ASSERT_TRUE(host->spawn(t));
+    ASSERT_TRUE(host->send("test/trap", bytes("boom")));
+    std::this_thread::sleep_for(50ms);  // failed, restart pending
+    auto queued = host->request("test/trap", bytes("ok"), 2000ms);
+    auto r = queued.get();
+    if (keep) {
+      ASSERT_TRUE(r) << abi::to_string(r.error().kind);
+      EXPECT_EQ(text(*r), "ok");
+    } else {
+      ASSERT_FALSE(r);
+      EXPECT_EQ(r.error().kind, abi::RequestError::Kind::target_failed);
+    }
+    EXPECT_TRUE(eventually([&] { return ask(*host, "test/trap", "ok") == "ok"; }));  // serving again
+  }
+}
+
 TEST(Upgrade, InPlaceKeepsAddressAndStorage) {
   TempDir dir;
   Events ev;

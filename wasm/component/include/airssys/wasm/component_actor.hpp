@@ -94,7 +94,7 @@ struct Adopt {
 };
 /// Host -> actor control.
 struct Control {
-  enum class Kind : std::uint8_t { wake, restart } kind;
+  enum class Kind : std::uint8_t { wake, restart, resume } kind;
 };
 
 /// Pub/sub subscriptions of one component address, counted per pattern: two instances live
@@ -140,6 +140,7 @@ class ComponentRecord {
   std::atomic<std::uint64_t> next_epoch{1};
   std::atomic<std::uint64_t> limits_version{1};
   std::atomic<std::size_t> max_message_bytes;
+  std::atomic<std::uint32_t> max_sends_per_second;
   std::atomic<bool> stopping{false};
   std::atomic<bool> watching{false};  // a give-up check is scheduled
   std::atomic<bool> adopting{false};  // the first instance is being prepared by the spawning thread
@@ -212,6 +213,7 @@ class ComponentActor final : public rt::Actor {
   Live live_;
   std::uint64_t epoch_ = 0;
   std::uint64_t limits_seen_ = 0;
+  bool dropping_ = false;  // discarding what was queued before a restart, until Control::resume
   std::vector<std::unique_ptr<rt::Envelope>> early_;  // arrived before the first instance was adopted
 };
 

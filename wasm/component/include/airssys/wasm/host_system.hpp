@@ -51,6 +51,9 @@ struct ComponentLimits {
     return l;
   }();
   std::size_t max_message_bytes = kDefaultMaxMessageBytes;  ///< payloads it sends/publishes/receives
+  /// Messages per second it may send, request or publish (a token bucket holding one second's
+  /// worth); over it the call fails with denied("rate limit ..."). 0: no limit.
+  std::uint32_t max_sends_per_second = 0;
 };
 
 /// How a component's supervisor treats its failures.
@@ -60,6 +63,9 @@ struct Supervision {
   std::chrono::milliseconds within{10'000};  ///< ... in this window, else the component is given up
   rt::Backoff backoff{};
   std::optional<rt::HealthCheck> health;     ///< probes lifecycle.health through the mailbox
+  /// Messages queued when the component restarts are handled by the fresh instance (true) or
+  /// dropped (false: requests among them are answered target-failed).
+  bool keep_queue_on_restart = true;
 };
 
 struct ComponentSpec {
@@ -133,6 +139,15 @@ struct HostOptions {
 /// The outcome of a request: the answer's payload, or why there is none.
 using RequestOutcome = Outcome;
 
+/// Host-wide counters.
+struct HostStats {
+  std::size_t components = 0;
+  CorrelationTracker::Stats requests;
+  std::uint64_t dropped_responses = 0;  ///< the requester's bounded mailbox refused its response
+  std::uint64_t stale_deliveries = 0;   ///< responses/timers for an instance that no longer exists
+  std::uint64_t audit_records = 0;
+};
+
 class HostCore;
 
 class HostSystem {
@@ -168,6 +183,7 @@ class HostSystem {
   Result<void> set_storage_quota(std::string_view address, std::uint64_t bytes);
 
   std::vector<ComponentInfo> list() const;
+  HostStats stats() const;
   std::optional<ComponentInfo> info(std::string_view address) const;
 
   /// Fire-and-forget to a component (from "host"). Errors: not_found, too_large,
