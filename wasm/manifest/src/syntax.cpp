@@ -1,6 +1,8 @@
 // Building blocks of the manifest: addresses, patterns, durations, sizes, typo hints.
 #include <airssys/wasm/manifest.hpp>
 
+#include <airssys/rt/pattern.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -9,27 +11,10 @@
 namespace airssys::wasm::manifest {
 namespace {
 
-std::vector<std::string_view> split(std::string_view s, std::string_view separators) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t end = std::min(s.find_first_of(separators, start), s.size());
-    out.push_back(s.substr(start, end - start));
-    if (end == s.size()) return out;
-    start = end + 1;
-  }
-}
+using rt::pattern::split;
 
-// "*" is one whole segment, "#" only the last one; no empty segment.
-bool valid_segments(const std::vector<std::string_view>& segs) {
-  for (std::size_t i = 0; i < segs.size(); ++i) {
-    const auto s = segs[i];
-    if (s.empty()) return false;
-    if (s.find('#') != std::string_view::npos && (s != "#" || i + 1 != segs.size())) return false;
-    if (s.find('*') != std::string_view::npos && s != "*") return false;
-  }
-  return true;
-}
+// "*" is one whole segment, "#" only the last one; no empty segment (rt's segment patterns).
+bool valid_segments(const std::vector<std::string_view>& segs) { return rt::pattern::valid(segs); }
 
 bool address_segment(std::string_view s) {
   if (s.empty() || !std::isalnum(static_cast<unsigned char>(s[0]))) return false;
