@@ -146,8 +146,8 @@ TEST(Capability, FullMailboxIsQueueFull) {
   g.send = {"test/*"};
   g.request = {"test/*"};
   ASSERT_TRUE(host->spawn(spec("test/relay", "relay", g)));
-  ASSERT_TRUE(host->send("test/slow", bytes("300")));  // busy for 300 ms
-  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(host->send("test/slow", bytes("500")));  // busy for 500 ms
+  ASSERT_TRUE(eventually([&] { return host->info("test/slow")->mailbox_depth == 0; }));  // it is being handled
   ASSERT_TRUE(host->send("test/slow", bytes("0")));
   ASSERT_TRUE(host->send("test/slow", bytes("0")));
   EXPECT_EQ(ask(*host, "test/relay", "send test/slow - 1"), "err:2:");
