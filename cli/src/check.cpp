@@ -1,10 +1,9 @@
 // airssys check SYSTEM.toml: the manifest, every module it names, and each module's imports
 // against its grants; nothing runs.
-#include <iostream>
-
 #include <airssys/wasm/abi/contract.hpp>
 #include <airssys/wasm/engine.hpp>
 #include <airssys/wasm/manifest.hpp>
+#include <iostream>
 
 #include "cli.hpp"
 
@@ -57,8 +56,9 @@ void check_module(wasm::Engine& engine, const mf::ComponentSpec& c, Report& repo
                 label + ": the module imports 'messaging' but has no send, request, publish or subscribe grant",
                 "grants", "the host refuses to start it; grant what it needs, e.g. grants.send = [\"ns/name\"]");
   if (abi::contains(imports.interfaces, abi::Interface::storage) && !g.storage)
-    report.emit(mf::Severity::error, c.grants_where, label + ": the module imports 'storage' but storage is not granted",
-                "grants", "add grants.storage = true (or { quota = \"1MiB\" })");
+    report.emit(mf::Severity::error, c.grants_where,
+                label + ": the module imports 'storage' but storage is not granted", "grants",
+                "add grants.storage = true (or { quota = \"1MiB\" })");
   for (const auto& need : grants_needed(imports)) {
     const std::vector<std::string>* list = need.grant == "send"        ? &g.send
                                            : need.grant == "request"   ? &g.request

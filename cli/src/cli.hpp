@@ -4,6 +4,9 @@
 // invalid manifest).
 #pragma once
 
+#include <airssys/error.hpp>
+#include <airssys/wasm/abi/contract.hpp>
+#include <airssys/wasm/manifest.hpp>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -11,10 +14,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <airssys/error.hpp>
-#include <airssys/wasm/abi/contract.hpp>
-#include <airssys/wasm/manifest.hpp>
 
 namespace airssys::cli {
 
@@ -76,11 +75,11 @@ struct InvokeArgs {
   std::vector<std::string> settings;  ///< k=v
   std::string address;                ///< default: "invoke/<file stem>"
   std::string from = "invoke/cli";
-  bool send = false;                  ///< deliver as a one-way message instead of a request
+  bool send = false;  ///< deliver as a one-way message instead of a request
   std::string memory = "16MiB";
   std::uint64_t fuel = 0;
   std::string deadline = "5s";
-  std::string wait = "0s";            ///< how long to keep running timers and self-sends afterwards
+  std::string wait = "0s";  ///< how long to keep running timers and self-sends afterwards
   std::string quota = "1MiB";
   bool hex_output = false;
 };

@@ -1,10 +1,8 @@
 // airssys inspect FILE.wasm [--json]: what a module is and what it needs, without running it.
-#include <iostream>
-
-#include <nlohmann/json.hpp>
-
 #include <airssys/wasm/abi/contract.hpp>
 #include <airssys/wasm/engine.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "cli.hpp"
 
@@ -16,11 +14,16 @@ namespace abi = wasm::abi;
 
 std::string_view kind_name(ImportInfo::Kind k) {
   switch (k) {
-    case ImportInfo::Kind::func: return "func";
-    case ImportInfo::Kind::table: return "table";
-    case ImportInfo::Kind::memory: return "memory";
-    case ImportInfo::Kind::global: return "global";
-    case ImportInfo::Kind::tag: return "tag";
+    case ImportInfo::Kind::func:
+      return "func";
+    case ImportInfo::Kind::table:
+      return "table";
+    case ImportInfo::Kind::memory:
+      return "memory";
+    case ImportInfo::Kind::global:
+      return "global";
+    case ImportInfo::Kind::tag:
+      return "tag";
   }
   return "?";
 }
@@ -81,7 +84,8 @@ int inspect(const InspectArgs& args) {
     c["exports_ok"] = exports.has_value();
     if (!exports) c["exports_error"] = exports.error().message();
     auto& g = j["grants_needed"] = nlohmann::json::array();
-    for (const auto& n : needs) g.push_back({{"grant", n.grant}, {"because", n.function}, {"manifest", describe_grant(n)}});
+    for (const auto& n : needs)
+      g.push_back({{"grant", n.grant}, {"because", n.function}, {"manifest", describe_grant(n)}});
     std::cout << j.dump(2) << '\n';
     return kExitOk;
   }
@@ -102,7 +106,7 @@ int inspect(const InspectArgs& args) {
   if (!exports) out << "            " << exports.error().message() << '\n';
   for (const auto& f : report.foreign) out << "            foreign import " << f << " (the host cannot link it)\n";
   for (const auto& f : report.mistyped) out << "            mistyped import " << f << '\n';
-  out << "  uses      " << (interfaces.empty() ? std::string("no host interface") : "") ;
+  out << "  uses      " << (interfaces.empty() ? std::string("no host interface") : "");
   for (std::size_t i = 0; i < interfaces.size(); ++i) out << (i ? ", " : "") << interfaces[i];
   out << '\n';
   for (const auto& f : report.functions) out << "            " << f << '\n';

@@ -4,6 +4,10 @@
 // clocks and random bytes are real, storage is an in-memory namespace with a quota, timers and
 // messages the component sends to itself run after the answer for --wait, and everything aimed
 // at another address gets target-not-found (there is nobody else).
+#include <airssys/wasm/abi/component.hpp>
+#include <airssys/wasm/abi/host.hpp>
+#include <airssys/wasm/engine.hpp>
+#include <airssys/wasm/manifest.hpp>
 #include <algorithm>
 #include <chrono>
 #include <deque>
@@ -13,11 +17,6 @@
 #include <random>
 #include <sstream>
 #include <thread>
-
-#include <airssys/wasm/abi/component.hpp>
-#include <airssys/wasm/abi/host.hpp>
-#include <airssys/wasm/engine.hpp>
-#include <airssys/wasm/manifest.hpp>
 
 #include "cli.hpp"
 
@@ -67,9 +66,9 @@ class LocalHost final : public abi::Host {
     std::cerr << "[" << abi::to_string(level) << "] " << address_ << ": " << text << '\n';
   }
   std::uint64_t now_unix_ms() override {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
   }
   std::uint64_t monotonic_ns() override {
     return static_cast<std::uint64_t>(
@@ -268,14 +267,14 @@ int invoke(const InvokeArgs& args) {
   const auto end = Clock::now() + *wait;
   auto& pending = host.pending();
   while (!pending.empty() && !c.poisoned()) {
-    auto next = std::min_element(pending.begin(), pending.end(),
-                                 [](const auto& a, const auto& b) { return a.due < b.due; });
+    auto next =
+        std::min_element(pending.begin(), pending.end(), [](const auto& a, const auto& b) { return a.due < b.due; });
     if (next->due > end) break;
     std::this_thread::sleep_until(next->due);
     LocalHost::Pending p = std::move(*next);
     pending.erase(next);
-    std::cerr << "[host] delivering " << (p.timer ? "timer " + std::to_string(p.timer) : std::string("a self-sent message"))
-              << '\n';
+    std::cerr << "[host] delivering "
+              << (p.timer ? "timer " + std::to_string(p.timer) : std::string("a self-sent message")) << '\n';
     auto r = c.handle_message(p.message);
     if (!r) {
       print_error("invoke", "handle-message failed: " + r.error().message());

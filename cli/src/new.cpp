@@ -127,7 +127,8 @@ fi
 echo "built @NAME@.wasm"
 )~";
 
-constexpr std::string_view kManifest = R"~(# A system of one component: airssys check system.toml / airssys run system.toml
+constexpr std::string_view kManifest =
+    R"~(# A system of one component: airssys check system.toml / airssys run system.toml
 [system]
 name = "@NAME@"
 
@@ -185,8 +186,9 @@ int scaffold(const NewArgs& args) {
   }
   const fs::path sdk = find_sdk(args.sdk);
   if (sdk.empty()) {
-    print_error("new", "guest SDK not found (a folder with include/airssys/guest.h and src/guest.c): pass --sdk DIR "
-                       "or set AIRSSYS_SDK to airssys's guest/ folder");
+    print_error("new",
+                "guest SDK not found (a folder with include/airssys/guest.h and src/guest.c): pass --sdk DIR "
+                "or set AIRSSYS_SDK to airssys's guest/ folder");
     return kExitUsage;
   }
   const fs::path root = args.dir / name;
@@ -216,7 +218,8 @@ int scaffold(const NewArgs& args) {
     std::string s = replace_all(std::string(tmpl), "@NAME@", name);
     s = replace_all(s, "@SOURCE@", source);
     s = replace_all(s, "@LANGNAME@", cpp ? "C++" : "C");
-    return replace_all(s, "@LANG_FLAGS@", cpp ? "-std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics" : "-std=c11");
+    return replace_all(s, "@LANG_FLAGS@",
+                       cpp ? "-std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics" : "-std=c11");
   };
   const bool ok = write(root / source, fill(cpp ? kCppTemplate : kCTemplate)) &&
                   write(root / "build.sh", fill(kBuildScript)) && write(root / "system.toml", fill(kManifest)) &&

@@ -13,6 +13,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <airssys/wasm/host_system.hpp>
+#include <airssys/wasm/manifest.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -21,13 +23,9 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-
-#include <nlohmann/json.hpp>
-
-#include <airssys/wasm/host_system.hpp>
-#include <airssys/wasm/manifest.hpp>
 
 #include "cli.hpp"
 
@@ -114,19 +112,26 @@ class Console {
 
 rt::RestartPolicy map(mf::RestartPolicy p) {
   switch (p) {
-    case mf::RestartPolicy::permanent: return rt::RestartPolicy::permanent;
-    case mf::RestartPolicy::transient: return rt::RestartPolicy::transient;
-    case mf::RestartPolicy::temporary: return rt::RestartPolicy::temporary;
+    case mf::RestartPolicy::permanent:
+      return rt::RestartPolicy::permanent;
+    case mf::RestartPolicy::transient:
+      return rt::RestartPolicy::transient;
+    case mf::RestartPolicy::temporary:
+      return rt::RestartPolicy::temporary;
   }
   return rt::RestartPolicy::permanent;
 }
 
 rt::OverflowPolicy map(mf::MailboxPolicy p) {
   switch (p) {
-    case mf::MailboxPolicy::reject: return rt::OverflowPolicy::reject;
-    case mf::MailboxPolicy::drop_newest: return rt::OverflowPolicy::drop_newest;
-    case mf::MailboxPolicy::drop_oldest: return rt::OverflowPolicy::drop_oldest;
-    case mf::MailboxPolicy::block: return rt::OverflowPolicy::block;
+    case mf::MailboxPolicy::reject:
+      return rt::OverflowPolicy::reject;
+    case mf::MailboxPolicy::drop_newest:
+      return rt::OverflowPolicy::drop_newest;
+    case mf::MailboxPolicy::drop_oldest:
+      return rt::OverflowPolicy::drop_oldest;
+    case mf::MailboxPolicy::block:
+      return rt::OverflowPolicy::block;
   }
   return rt::OverflowPolicy::reject;
 }
@@ -163,7 +168,8 @@ wasm::ComponentSpec to_host_spec(const mf::SystemManifest& m, const mf::Componen
 }
 
 // Components in start order: depth first through the supervision tree.
-void start_order(const mf::SystemManifest& m, const std::vector<mf::ChildRef>& children, std::vector<std::string>& out) {
+void start_order(const mf::SystemManifest& m, const std::vector<mf::ChildRef>& children,
+                 std::vector<std::string>& out) {
   for (const auto& c : children) {
     if (c.kind == mf::ChildRef::Kind::component)
       out.push_back(c.name);
@@ -287,16 +293,17 @@ int run(const RunArgs& args) {
     auto spawned = host.spawn(to_host_spec(m, *m.component(address)));
     if (!spawned) {
       const auto* c = m.component(address);
-      std::cerr << c->where.file << ":" << c->where.line << ":" << c->where.column << ": error: component '"
-                << address << "' did not start: " << spawned.error().message() << '\n';
+      std::cerr << c->where.file << ":" << c->where.line << ":" << c->where.column << ": error: component '" << address
+                << "' did not start: " << spawned.error().message() << '\n';
       stop_reason = "a component did not start";
       rc = kExitFailure;
       break;
     }
   }
   if (stop_reason.empty())
-    console.line("info", "", "system '" + m.name + "' running: " + plural(order.size(), "component") +
-                                 (run_for ? ", for " + format_duration(*run_for) : ", until Ctrl-C / SIGTERM"));
+    console.line("info", "",
+                 "system '" + m.name + "' running: " + plural(order.size(), "component") +
+                     (run_for ? ", for " + format_duration(*run_for) : ", until Ctrl-C / SIGTERM"));
 
   // The main loop: signals, the end of --for, sibling restarts, the status line.
   std::uint64_t last_handled = 0;
@@ -325,8 +332,9 @@ int run(const RunArgs& args) {
         if (Clock::now() - last < std::chrono::milliseconds(100)) continue;
         last = Clock::now();
         const auto* sup = m.parent_of(f);
-        console.line("info", sibling, "restarted by supervisor '" + sup->name + "' (" +
-                                          std::string(mf::to_string(sup->strategy)) + ") after '" + f + "' failed",
+        console.line("info", sibling,
+                     "restarted by supervisor '" + sup->name + "' (" + std::string(mf::to_string(sup->strategy)) +
+                         ") after '" + f + "' failed",
                      "strategy");
         (void)host.restart(sibling);
       }
@@ -410,10 +418,11 @@ int run(const RunArgs& args) {
                 std::string(wasm::to_string(i.status)).c_str(), static_cast<unsigned long long>(i.handled),
                 static_cast<unsigned long long>(i.restarts), static_cast<unsigned long long>(i.failures),
                 i.last_error.substr(0, 60).c_str());
-  std::printf("  total: %llu messages handled, %llu restarts, %llu failures; %zu requests pending at stop, "
-              "answered with errors\n",
-              static_cast<unsigned long long>(handled), static_cast<unsigned long long>(restarts),
-              static_cast<unsigned long long>(failures), pending_at_stop);
+  std::printf(
+      "  total: %llu messages handled, %llu restarts, %llu failures; %zu requests pending at stop, "
+      "answered with errors\n",
+      static_cast<unsigned long long>(handled), static_cast<unsigned long long>(restarts),
+      static_cast<unsigned long long>(failures), pending_at_stop);
   if (m.audit_log) std::printf("  audit log: %s\n", m.audit_log->string().c_str());
   std::fflush(stdout);
   return rc;

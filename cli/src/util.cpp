@@ -1,7 +1,7 @@
-#include "cli.hpp"
-
 #include <cstdio>
 #include <iostream>
+
+#include "cli.hpp"
 
 namespace airssys::cli {
 

@@ -1,19 +1,18 @@
 // Drives the real `airssys` binary: exit codes, stdout, stderr.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
-#include <thread>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 extern char** environ;
 
@@ -246,10 +245,16 @@ TEST_F(CliTest, InvokeInvalidInput) {
 
 std::string good_manifest(const std::string& guests) {
   return "[system]\nname = \"t\"\n\n"
-         "[[component]]\naddress = \"t/echo\"\nwasm = \"" + guests + "/echo.wasm\"\n\n"
-         "[[component]]\naddress = \"t/store\"\nwasm = \"" + guests + "/storage.wasm\"\n"
+         "[[component]]\naddress = \"t/echo\"\nwasm = \"" +
+         guests +
+         "/echo.wasm\"\n\n"
+         "[[component]]\naddress = \"t/store\"\nwasm = \"" +
+         guests +
+         "/storage.wasm\"\n"
          "grants = { storage = { quota = \"64KiB\" } }\n\n"
-         "[[component]]\naddress = \"t/pub\"\nwasm = \"" + guests + "/publisher.wasm\"\n"
+         "[[component]]\naddress = \"t/pub\"\nwasm = \"" +
+         guests +
+         "/publisher.wasm\"\n"
          "grants = { publish = [\"news.*\"], send = [\"t/echo\"] }\n\n"
          "[supervisor.main]\nstrategy = \"one-for-all\"\nchildren = [\"t/echo\", \"t/store\"]\n";
 }
@@ -289,13 +294,15 @@ TEST_F(CliTest, CheckReportsEveryErrorClassWithLineAndColumn) {
       {"bad_value", echo + "restart = \"sometimes\"\n", ":4:11: error: component 't/echo': restart: 'sometimes'"},
       {"bad_enum_hint", echo + "[supervisor.s]\nstrategy = \"one_for_one\"\nchildren = []\n",
        "did you mean 'one-for-one'?"},
-      {"bad_pattern", echo + "grants = { send = [\"t/e*\"] }\n", ":4:20: error: component 't/echo': grants.send: 't/e*'"},
+      {"bad_pattern", echo + "grants = { send = [\"t/e*\"] }\n",
+       ":4:20: error: component 't/echo': grants.send: 't/e*'"},
       {"missing_file", "[[component]]\naddress = \"t/x\"\nwasm = \"nope.wasm\"\n",
        ":3:8: error: component 't/x': wasm file 'nope.wasm' does not exist [missing-file]"},
       {"duplicate", echo + echo, ":5:11: error: duplicate address 't/echo' [duplicate]"},
       {"unknown_reference", echo + "grants = { send = [\"t/ecko\"] }\n",
        "[unknown-reference] (did you mean 't/echo'?)"},
-      {"unknown_child", echo + "[supervisor.s]\nchildren = [\"t/nope\"]\n", ":5:13: error: supervisor 's': child 't/nope'"},
+      {"unknown_child", echo + "[supervisor.s]\nchildren = [\"t/nope\"]\n",
+       ":5:13: error: supervisor 's': child 't/nope'"},
       {"cycle", "[supervisor.a]\nchildren = [\"b\"]\n[supervisor.b]\nchildren = [\"a\"]\n",
        "supervision cycle: a -> b -> a [cycle]"},
       {"not_a_module", "[[component]]\naddress = \"t/x\"\nwasm = \"garbage.wasm\"\n",
@@ -317,7 +324,8 @@ TEST_F(CliTest, CheckReportsEveryErrorClassWithLineAndColumn) {
 }
 
 TEST_F(CliTest, CheckCollectsAllErrors) {
-  const auto file = write("many.toml", "[sytem]\n[[component]]\naddress = \"t/x\"\nwasm = \"nope.wasm\"\nrestart = \"x\"\n");
+  const auto file =
+      write("many.toml", "[sytem]\n[[component]]\naddress = \"t/x\"\nwasm = \"nope.wasm\"\nrestart = \"x\"\n");
   auto r = airssys({"check", file.string()});
   EXPECT_EQ(r.code, 2);
   EXPECT_HAS(r.err, "3 errors");
@@ -384,13 +392,21 @@ TEST_F(CliTest, NewRejectsBadNames) {
 
 std::string run_manifest(const std::string& guests, const std::string& strategy) {
   return "[system]\nname = \"flaky\"\ndata_dir = \"data\"\naudit_log = \"audit.jsonl\"\n\n"
-         "[[component]]\naddress = \"t/flaky\"\nwasm = \"" + guests + "/cli_flaky.wasm\"\n"
+         "[[component]]\naddress = \"t/flaky\"\nwasm = \"" +
+         guests +
+         "/cli_flaky.wasm\"\n"
          "settings = { trap_at = 3, period_ms = 10 }\n"
          "grants = { send = [\"t/flaky\"] }\n\n"
-         "[[component]]\naddress = \"t/echo\"\nwasm = \"" + guests + "/echo.wasm\"\n\n"
-         "[[component]]\naddress = \"t/store\"\nwasm = \"" + guests + "/storage.wasm\"\n"
+         "[[component]]\naddress = \"t/echo\"\nwasm = \"" +
+         guests +
+         "/echo.wasm\"\n\n"
+         "[[component]]\naddress = \"t/store\"\nwasm = \"" +
+         guests +
+         "/storage.wasm\"\n"
          "grants = { storage = true }\n\n"
-         "[supervisor.main]\nstrategy = \"" + strategy + "\"\nmax_restarts = 1000\nwithin = \"10s\"\n"
+         "[supervisor.main]\nstrategy = \"" +
+         strategy +
+         "\"\nmax_restarts = 1000\nwithin = \"10s\"\n"
          "children = [\"t/flaky\", \"t/echo\"]\n";
 }
 
@@ -453,7 +469,8 @@ TEST_F(CliTest, RunSigtermWhileStartingStopsCleanly) {
   const pid_t pid = start(AIRSSYS_BIN, {"run", file.string()});
   // As soon as the command blocks SIGTERM (its first step), it must stop gracefully.
   const unsigned long long term = 1ull << (SIGTERM - 1);
-  for (int i = 0; i < 20000 && (blocked_signals(pid) & term) == 0; ++i) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  for (int i = 0; i < 20000 && (blocked_signals(pid) & term) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
   ::kill(pid, SIGTERM);
   auto r = finish(pid);
   EXPECT_EQ(r.code, 0) << r.err;

@@ -1,15 +1,14 @@
 // Reading and validating a system manifest: TOML (toml++) -> SystemManifest, every mistake
 // collected with its source position.
-#include <airssys/wasm/manifest.hpp>
+#include <toml++/toml.h>
 
+#include <airssys/wasm/manifest.hpp>
 #include <algorithm>
 #include <fstream>
 #include <initializer_list>
 #include <map>
 #include <set>
 #include <sstream>
-
-#include <toml++/toml.h>
 
 namespace airssys::wasm::manifest {
 namespace {
@@ -20,27 +19,48 @@ std::string squote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 std::string_view type_name(toml::node_type t) {
   switch (t) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    default: return "nothing";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    default:
+      return "nothing";
   }
 }
 
 // Keys someone may plausibly write for a schema key, beyond typos.
 const std::map<std::string, std::string, std::less<>>& aliases() {
-  static const std::map<std::string, std::string, std::less<>> m = {
-      {"path", "wasm"},      {"file", "wasm"},        {"module", "wasm"},         {"name", "address"},
-      {"env", "settings"},   {"config", "settings"},  {"accept", "codecs"},       {"quota", "storage"},
-      {"policy", "restart"}, {"components", "component"}, {"supervisors", "supervisor"},
-      {"max_memory", "memory"}, {"capacity", "mailbox"}, {"overflow", "mailbox_policy"},
-      {"period", "within"},  {"intensity", "max_restarts"}, {"timeout", "deadline"}};
+  static const std::map<std::string, std::string, std::less<>> m = {{"path", "wasm"},
+                                                                    {"file", "wasm"},
+                                                                    {"module", "wasm"},
+                                                                    {"name", "address"},
+                                                                    {"env", "settings"},
+                                                                    {"config", "settings"},
+                                                                    {"accept", "codecs"},
+                                                                    {"quota", "storage"},
+                                                                    {"policy", "restart"},
+                                                                    {"components", "component"},
+                                                                    {"supervisors", "supervisor"},
+                                                                    {"max_memory", "memory"},
+                                                                    {"capacity", "mailbox"},
+                                                                    {"overflow", "mailbox_policy"},
+                                                                    {"period", "within"},
+                                                                    {"intensity", "max_restarts"},
+                                                                    {"timeout", "deadline"}};
   return m;
 }
 
@@ -141,13 +161,15 @@ class Validator {
 
   const toml::table* table(const toml::node& n, std::string_view what) {
     if (auto* t = n.as_table()) return t;
-    add(Problem::wrong_type, n.source(), std::string(what) + " must be a table, not " + std::string(type_name(n.type())));
+    add(Problem::wrong_type, n.source(),
+        std::string(what) + " must be a table, not " + std::string(type_name(n.type())));
     return nullptr;
   }
 
   std::optional<std::string> string(const toml::node& n, std::string_view what) {
     if (auto* s = n.as_string()) return s->get();
-    add(Problem::wrong_type, n.source(), std::string(what) + " must be a string, not " + std::string(type_name(n.type())));
+    add(Problem::wrong_type, n.source(),
+        std::string(what) + " must be a string, not " + std::string(type_name(n.type())));
     return std::nullopt;
   }
 
@@ -166,8 +188,7 @@ class Validator {
       return std::nullopt;
     }
     if (i->get() < min || i->get() > max) {
-      add(Problem::bad_value, n.source(),
-          std::string(what) + " is " + std::to_string(i->get()) + ", out of range",
+      add(Problem::bad_value, n.source(), std::string(what) + " is " + std::to_string(i->get()) + ", out of range",
           "allowed: " + std::to_string(min) + " to " + std::to_string(max));
       return std::nullopt;
     }
@@ -429,7 +450,8 @@ class Validator {
         for (auto& [codec, where] : *list) {
           const bool ok = !codec.empty() && std::isalnum(static_cast<unsigned char>(codec[0])) &&
                           std::all_of(codec.begin(), codec.end(), [](char ch) {
-                            return std::isalnum(static_cast<unsigned char>(ch)) || std::string_view("/+._-").find(ch) != std::string_view::npos;
+                            return std::isalnum(static_cast<unsigned char>(ch)) ||
+                                   std::string_view("/+._-").find(ch) != std::string_view::npos;
                           });
           if (!ok)
             add_at(Problem::bad_value, where, label + ": codec " + squote(codec) + " is not a codec name",
@@ -464,8 +486,7 @@ class Validator {
     }
     if (keep) {
       if (const auto* first = m.component(c.address)) {
-        add_at(Problem::duplicate, address_locations_.back().second,
-               "duplicate address " + squote(c.address),
+        add_at(Problem::duplicate, address_locations_.back().second, "duplicate address " + squote(c.address),
                "first used at line " + std::to_string(first->where.line));
       } else {
         m.components.push_back(std::move(c));
@@ -502,15 +523,18 @@ class Validator {
       for (auto& [p, where] : *list) {
         const bool ok = k.address ? valid_address_pattern(p) : valid_topic_pattern(p);
         if (!ok) {
-          add_at(Problem::bad_pattern, where,
-                 label + ": grants." + k.key + ": " + squote(p) + " is not a valid " +
-                     (k.address ? "address" : "topic") + " pattern",
-                 k.address ? "segments separated by '/'; \"*\" is one whole segment, \"#\" only the last: \"demo/*\", \"demo/#\""
-                           : "segments separated by '.' or '/'; \"*\" is one whole segment, \"#\" only the last: \"readings.*\", \"readings.#\"");
+          add_at(
+              Problem::bad_pattern, where,
+              label + ": grants." + k.key + ": " + squote(p) + " is not a valid " + (k.address ? "address" : "topic") +
+                  " pattern",
+              k.address
+                  ? "segments separated by '/'; \"*\" is one whole segment, \"#\" only the last: \"demo/*\", \"demo/#\""
+                  : "segments separated by '.' or '/'; \"*\" is one whole segment, \"#\" only the last: "
+                    "\"readings.*\", \"readings.#\"");
           continue;
         }
         k.out->push_back(p);
-        if (k.address) address_grants_.push_back({label, std::string(k.key) , p, where});
+        if (k.address) address_grants_.push_back({label, std::string(k.key), p, where});
       }
     }
     if (auto* v = t->get("storage")) {
@@ -617,13 +641,15 @@ class Validator {
                                        [&](const std::string& a) { return address_matches(g.pattern, a); });
       if (matched) continue;
       if (!wildcard) {
-        add_at(Problem::unknown_reference, g.where,
-               g.label + ": grants." + g.kind + " names " + squote(g.pattern) + ", which is no component of this system",
-               did_you_mean(g.pattern, addresses));
+        add_at(
+            Problem::unknown_reference, g.where,
+            g.label + ": grants." + g.kind + " names " + squote(g.pattern) + ", which is no component of this system",
+            did_you_mean(g.pattern, addresses));
       } else {
-        add_at(Problem::unmatched_pattern, g.where,
-               g.label + ": grants." + g.kind + " pattern " + squote(g.pattern) + " matches no component of this system",
-               {}, Severity::warning);
+        add_at(
+            Problem::unmatched_pattern, g.where,
+            g.label + ": grants." + g.kind + " pattern " + squote(g.pattern) + " matches no component of this system",
+            {}, Severity::warning);
       }
     }
     std::vector<std::string> sup_names;

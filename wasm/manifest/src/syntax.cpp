@@ -1,8 +1,6 @@
 // Building blocks of the manifest: addresses, patterns, durations, sizes, typo hints.
-#include <airssys/wasm/manifest.hpp>
-
 #include <airssys/rt/pattern.hpp>
-
+#include <airssys/wasm/manifest.hpp>
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -29,8 +27,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   for (std::size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                        std::tolower(static_cast<unsigned char>(b[j - 1]));
+      const bool same =
+          std::tolower(static_cast<unsigned char>(a[i - 1])) == std::tolower(static_cast<unsigned char>(b[j - 1]));
       cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (same ? 0 : 1)});
     }
     std::swap(prev, cur);
@@ -152,45 +150,66 @@ std::optional<std::string> closest(std::string_view word, const std::vector<std:
 
 std::string_view to_string(Problem p) noexcept {
   switch (p) {
-    case Problem::syntax: return "syntax";
-    case Problem::unknown_key: return "unknown-key";
-    case Problem::wrong_type: return "wrong-type";
-    case Problem::missing_key: return "missing-key";
-    case Problem::bad_value: return "bad-value";
-    case Problem::bad_pattern: return "bad-pattern";
-    case Problem::missing_file: return "missing-file";
-    case Problem::duplicate: return "duplicate";
-    case Problem::unknown_reference: return "unknown-reference";
-    case Problem::cycle: return "cycle";
-    case Problem::unmatched_pattern: return "unmatched-pattern";
+    case Problem::syntax:
+      return "syntax";
+    case Problem::unknown_key:
+      return "unknown-key";
+    case Problem::wrong_type:
+      return "wrong-type";
+    case Problem::missing_key:
+      return "missing-key";
+    case Problem::bad_value:
+      return "bad-value";
+    case Problem::bad_pattern:
+      return "bad-pattern";
+    case Problem::missing_file:
+      return "missing-file";
+    case Problem::duplicate:
+      return "duplicate";
+    case Problem::unknown_reference:
+      return "unknown-reference";
+    case Problem::cycle:
+      return "cycle";
+    case Problem::unmatched_pattern:
+      return "unmatched-pattern";
   }
   return "unknown";
 }
 
 std::string_view to_string(RestartPolicy p) noexcept {
   switch (p) {
-    case RestartPolicy::permanent: return "permanent";
-    case RestartPolicy::transient: return "transient";
-    case RestartPolicy::temporary: return "temporary";
+    case RestartPolicy::permanent:
+      return "permanent";
+    case RestartPolicy::transient:
+      return "transient";
+    case RestartPolicy::temporary:
+      return "temporary";
   }
   return "unknown";
 }
 
 std::string_view to_string(Strategy s) noexcept {
   switch (s) {
-    case Strategy::one_for_one: return "one-for-one";
-    case Strategy::one_for_all: return "one-for-all";
-    case Strategy::rest_for_one: return "rest-for-one";
+    case Strategy::one_for_one:
+      return "one-for-one";
+    case Strategy::one_for_all:
+      return "one-for-all";
+    case Strategy::rest_for_one:
+      return "rest-for-one";
   }
   return "unknown";
 }
 
 std::string_view to_string(MailboxPolicy p) noexcept {
   switch (p) {
-    case MailboxPolicy::reject: return "reject";
-    case MailboxPolicy::drop_newest: return "drop-newest";
-    case MailboxPolicy::drop_oldest: return "drop-oldest";
-    case MailboxPolicy::block: return "block";
+    case MailboxPolicy::reject:
+      return "reject";
+    case MailboxPolicy::drop_newest:
+      return "drop-newest";
+    case MailboxPolicy::drop_oldest:
+      return "drop-oldest";
+    case MailboxPolicy::block:
+      return "block";
   }
   return "unknown";
 }

@@ -1,10 +1,9 @@
-#include <airssys/wasm/manifest.hpp>
-
-#include <fstream>
-#include <sstream>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
+#include <airssys/wasm/manifest.hpp>
+#include <fstream>
+#include <sstream>
 
 namespace fs = std::filesystem;
 using namespace airssys::wasm::manifest;
@@ -202,10 +201,10 @@ TEST_F(ManifestTest, UnknownKeyAliasesAndLists) {
 
 TEST_F(ManifestTest, WrongTypes) {
   auto r = parse_text(
-      "[system]\nworkers = \"two\"\n"                                                  // line 2
+      "[system]\nworkers = \"two\"\n"                                                    // line 2
       "[[component]]\naddress = \"a/b\"\nwasm = \"mods/echo.wasm\"\ncodecs = \"raw\"\n"  // line 6
-      "[component.limits]\ndeadline = 500\n"                                           // line 8
-      "[component.settings]\nnested = { x = 1 }\n");                                   // line 10
+      "[component.limits]\ndeadline = 500\n"                                             // line 8
+      "[component.settings]\nnested = { x = 1 }\n");                                     // line 10
   EXPECT_FALSE(r.ok());
   std::vector<std::uint32_t> lines;
   for (const auto& d : r.diagnostics) {
@@ -224,8 +223,9 @@ TEST_F(ManifestTest, ComponentMustBeAnArrayOfTables) {
 }
 
 TEST_F(ManifestTest, MissingKeys) {
-  auto r = parse_text("[[component]]\nwasm = \"mods/echo.wasm\"\n[[component]]\naddress = \"a/b\"\n"
-                      "[supervisor.s]\nstrategy = \"one-for-one\"\n");
+  auto r = parse_text(
+      "[[component]]\nwasm = \"mods/echo.wasm\"\n[[component]]\naddress = \"a/b\"\n"
+      "[supervisor.s]\nstrategy = \"one-for-one\"\n");
   EXPECT_FALSE(r.ok());
   int n = 0;
   for (const auto& d : r.diagnostics) {
@@ -253,10 +253,10 @@ TEST_F(ManifestTest, BadEnumValueSuggests) {
 
 TEST_F(ManifestTest, BadValues) {
   auto r = parse_text(
-      "[[component]]\naddress = \"not-an-address\"\nwasm = \"mods/echo.wasm\"\n"  // 2
-      "[[component]]\naddress = \"a/b\"\nwasm = \"mods/echo.wasm\"\ncodecs = [\"bad codec\"]\n"  // 7
+      "[[component]]\naddress = \"not-an-address\"\nwasm = \"mods/echo.wasm\"\n"                  // 2
+      "[[component]]\naddress = \"a/b\"\nwasm = \"mods/echo.wasm\"\ncodecs = [\"bad codec\"]\n"   // 7
       "[component.limits]\nmemory = \"12 parsecs\"\ndeadline = \"5 fortnights\"\nmailbox = -1\n"  // 9, 10, 11
-      "[supervisor.s]\nmax_restarts = 3\nwithin = \"0s\"\nchildren = [\"a/b\"]\n");  // 14
+      "[supervisor.s]\nmax_restarts = 3\nwithin = \"0s\"\nchildren = [\"a/b\"]\n");               // 14
   EXPECT_FALSE(r.ok());
   std::vector<std::uint32_t> lines;
   for (const auto& d : r.diagnostics) {
@@ -280,8 +280,9 @@ TEST_F(ManifestTest, BadPatterns) {
 }
 
 TEST_F(ManifestTest, MissingWasmFile) {
-  auto r = parse_text("[[component]]\naddress = \"a/b\"\nwasm = \"mods/nope.wasm\"\n"
-                      "[[component]]\naddress = \"a/c\"\nwasm = \"mods\"\n");
+  auto r = parse_text(
+      "[[component]]\naddress = \"a/b\"\nwasm = \"mods/nope.wasm\"\n"
+      "[[component]]\naddress = \"a/c\"\nwasm = \"mods\"\n");
   EXPECT_FALSE(r.ok());
   ASSERT_EQ(r.diagnostics.size(), 2u) << dump(r);
   EXPECT_EQ(r.diagnostics[0].problem, Problem::missing_file);
@@ -297,8 +298,9 @@ TEST_F(ManifestTest, MissingWasmFile) {
 }
 
 TEST_F(ManifestTest, DuplicateAddress) {
-  auto r = parse_text("[[component]]\naddress = \"a/b\"\nwasm = \"mods/echo.wasm\"\n"
-                      "[[component]]\naddress = \"a/b\"\nwasm = \"mods/counter.wasm\"\n");
+  auto r = parse_text(
+      "[[component]]\naddress = \"a/b\"\nwasm = \"mods/echo.wasm\"\n"
+      "[[component]]\naddress = \"a/b\"\nwasm = \"mods/counter.wasm\"\n");
   const auto& d = only(r, Problem::duplicate);
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(d.where.line, 5u);
@@ -307,8 +309,9 @@ TEST_F(ManifestTest, DuplicateAddress) {
 }
 
 TEST_F(ManifestTest, GrantNamingAnUnknownAddress) {
-  auto r = parse_text("[[component]]\naddress = \"demo/echo\"\nwasm = \"mods/echo.wasm\"\n"
-                      "grants = { send = [\"demo/ecko\"], request = [\"other/*\"] }\n");
+  auto r = parse_text(
+      "[[component]]\naddress = \"demo/echo\"\nwasm = \"mods/echo.wasm\"\n"
+      "grants = { send = [\"demo/ecko\"], request = [\"other/*\"] }\n");
   EXPECT_FALSE(r.ok());
   const auto& d = only(r, Problem::unknown_reference);
   EXPECT_EQ(d.where.line, 4u);
@@ -318,8 +321,9 @@ TEST_F(ManifestTest, GrantNamingAnUnknownAddress) {
 }
 
 TEST_F(ManifestTest, WarningsDoNotBlock) {
-  auto r = parse_text("[[component]]\naddress = \"demo/echo\"\nwasm = \"mods/echo.wasm\"\n"
-                      "grants = { send = [\"other/*\"] }\n");
+  auto r = parse_text(
+      "[[component]]\naddress = \"demo/echo\"\nwasm = \"mods/echo.wasm\"\n"
+      "grants = { send = [\"other/*\"] }\n");
   EXPECT_TRUE(r.ok()) << dump(r);
   EXPECT_EQ(r.errors(), 0u);
   ASSERT_EQ(r.diagnostics.size(), 1u);
@@ -327,8 +331,9 @@ TEST_F(ManifestTest, WarningsDoNotBlock) {
 }
 
 TEST_F(ManifestTest, UnknownSupervisorChildren) {
-  auto r = parse_text("[[component]]\naddress = \"demo/echo\"\nwasm = \"mods/echo.wasm\"\n"
-                      "[supervisor.main]\nchildren = [\"demo/eco\", \"innr\"]\n[supervisor.inner]\nchildren = []\n");
+  auto r = parse_text(
+      "[[component]]\naddress = \"demo/echo\"\nwasm = \"mods/echo.wasm\"\n"
+      "[supervisor.main]\nchildren = [\"demo/eco\", \"innr\"]\n[supervisor.inner]\nchildren = []\n");
   EXPECT_FALSE(r.ok());
   ASSERT_EQ(r.diagnostics.size(), 2u) << dump(r);
   EXPECT_EQ(r.diagnostics[0].problem, Problem::unknown_reference);
@@ -338,18 +343,20 @@ TEST_F(ManifestTest, UnknownSupervisorChildren) {
 }
 
 TEST_F(ManifestTest, ChildUnderTwoSupervisors) {
-  auto r = parse_text("[[component]]\naddress = \"a/b\"\nwasm = \"mods/echo.wasm\"\n"
-                      "[supervisor.s1]\nchildren = [\"a/b\"]\n[supervisor.s2]\nchildren = [\"a/b\"]\n");
+  auto r = parse_text(
+      "[[component]]\naddress = \"a/b\"\nwasm = \"mods/echo.wasm\"\n"
+      "[supervisor.s1]\nchildren = [\"a/b\"]\n[supervisor.s2]\nchildren = [\"a/b\"]\n");
   const auto& d = only(r, Problem::duplicate);
   EXPECT_EQ(d.where.line, 7u);
   EXPECT_NE(d.message.find("already a child of supervisor 's1'"), std::string::npos);
 }
 
 TEST_F(ManifestTest, SupervisionCycle) {
-  auto r = parse_text("[supervisor.a]\nchildren = [\"b\"]\n"
-                      "[supervisor.b]\nchildren = [\"c\"]\n"
-                      "[supervisor.c]\nchildren = [\"a\"]\n"
-                      "[supervisor.d]\nchildren = [\"d\"]\n");
+  auto r = parse_text(
+      "[supervisor.a]\nchildren = [\"b\"]\n"
+      "[supervisor.b]\nchildren = [\"c\"]\n"
+      "[supervisor.c]\nchildren = [\"a\"]\n"
+      "[supervisor.d]\nchildren = [\"d\"]\n");
   EXPECT_FALSE(r.ok());
   int cycles = 0;
   for (const auto& d : r.diagnostics) {
@@ -364,9 +371,10 @@ TEST_F(ManifestTest, SupervisionCycle) {
 }
 
 TEST_F(ManifestTest, CollectsEveryError) {
-  auto r = parse_text("[sytem]\nname = \"x\"\n"
-                      "[[component]]\naddress = \"a/b\"\nwasm = \"mods/missing.wasm\"\nrestart = \"never\"\n"
-                      "grants = { send = [\"x/y\"] }\n");
+  auto r = parse_text(
+      "[sytem]\nname = \"x\"\n"
+      "[[component]]\naddress = \"a/b\"\nwasm = \"mods/missing.wasm\"\nrestart = \"never\"\n"
+      "grants = { send = [\"x/y\"] }\n");
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.errors(), 4u) << dump(r);  // unknown key, missing file, bad value, unknown reference
 }
@@ -403,13 +411,15 @@ TEST(ManifestSyntax, Sizes) {
   EXPECT_EQ(parse_size("16MiB"), 16u << 20);
   EXPECT_EQ(parse_size("1GiB"), 1u << 30);
   EXPECT_EQ(parse_size("10KB"), 10000u);
-  for (auto bad : {"", "MiB", "1.5MiB", "16 MiB", "16mib", "99999999999999999999"}) EXPECT_FALSE(parse_size(bad)) << bad;
+  for (auto bad : {"", "MiB", "1.5MiB", "16 MiB", "16mib", "99999999999999999999"})
+    EXPECT_FALSE(parse_size(bad)) << bad;
 }
 
 TEST(ManifestSyntax, AddressesAndPatterns) {
   EXPECT_TRUE(valid_address("demo/echo"));
   EXPECT_TRUE(valid_address("demo.v2/echo-1_x"));
-  for (auto bad : {"", "demo", "demo/", "/echo", "a/b/c", "demo/*", "-a/b", "a b/c"}) EXPECT_FALSE(valid_address(bad)) << bad;
+  for (auto bad : {"", "demo", "demo/", "/echo", "a/b/c", "demo/*", "-a/b", "a b/c"})
+    EXPECT_FALSE(valid_address(bad)) << bad;
   EXPECT_TRUE(valid_address_pattern("*"));
   EXPECT_TRUE(valid_address_pattern("demo/*"));
   EXPECT_TRUE(valid_address_pattern("demo/#"));
@@ -439,9 +449,10 @@ TEST(ManifestSyntax, Closest) {
 
 namespace {
 TEST(ManifestOrder, SupervisorsAndSettingsKeepFileOrder) {
-  auto r = parse("[supervisor.zeta]\nchildren = [\"alpha\"]\n[supervisor.alpha]\nchildren = []\n"
-                 "[[component]]\naddress = \"a/b\"\nwasm = \"x.wasm\"\nsettings = { z = \"1\", a = \"2\" }\n",
-                 "/nonexistent/s.toml", Options{.check_files = false});
+  auto r = parse(
+      "[supervisor.zeta]\nchildren = [\"alpha\"]\n[supervisor.alpha]\nchildren = []\n"
+      "[[component]]\naddress = \"a/b\"\nwasm = \"x.wasm\"\nsettings = { z = \"1\", a = \"2\" }\n",
+      "/nonexistent/s.toml", Options{.check_files = false});
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r.manifest->supervisors.size(), 2u);
   EXPECT_EQ(r.manifest->supervisors[0].name, "zeta");

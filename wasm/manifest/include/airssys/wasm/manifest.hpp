@@ -84,9 +84,9 @@ struct Grants {
 /// Resolved limits: [defaults.limits] overlaid by the component's own [component.limits].
 struct Limits {
   std::uint64_t memory_bytes = std::uint64_t{16} << 20;
-  std::uint64_t fuel = 0;                 ///< instructions per call; 0 = unlimited
-  Millis deadline{1000};                  ///< per call; 0 = none
-  std::size_t mailbox = 0;                ///< capacity; 0 = unbounded
+  std::uint64_t fuel = 0;   ///< instructions per call; 0 = unlimited
+  Millis deadline{1000};    ///< per call; 0 = none
+  std::size_t mailbox = 0;  ///< capacity; 0 = unbounded
   MailboxPolicy mailbox_policy = MailboxPolicy::reject;
   std::size_t max_message_bytes = std::size_t{1} << 20;
 };
@@ -98,17 +98,17 @@ struct HealthCheck {
 };
 
 struct ComponentSpec {
-  std::string address;             ///< "namespace/name"
-  std::filesystem::path wasm;      ///< resolved: relative paths are relative to the manifest's folder
+  std::string address;         ///< "namespace/name"
+  std::filesystem::path wasm;  ///< resolved: relative paths are relative to the manifest's folder
   std::vector<std::pair<std::string, std::string>> settings;  ///< in file order; values as strings
-  std::vector<std::string> codecs;  ///< accepted codecs; empty = any
-  std::optional<std::string> data;  ///< config.data for init
+  std::vector<std::string> codecs;                            ///< accepted codecs; empty = any
+  std::optional<std::string> data;                            ///< config.data for init
   Grants grants;
   Limits limits;
   RestartPolicy restart = RestartPolicy::permanent;  ///< as a child of its supervisor
   std::optional<HealthCheck> health;
-  Location where;       ///< its [[component]] header
-  Location wasm_where;  ///< its `wasm` value
+  Location where;         ///< its [[component]] header
+  Location wasm_where;    ///< its `wasm` value
   Location grants_where;  ///< its `grants` table (or `where` without one)
 };
 
@@ -136,8 +136,8 @@ struct SupervisorSpec {
 };
 
 struct SystemManifest {
-  std::filesystem::path file;  ///< the manifest itself
-  std::string name;            ///< [system] name, default: the file's stem
+  std::filesystem::path file;                      ///< the manifest itself
+  std::string name;                                ///< [system] name, default: the file's stem
   std::optional<std::filesystem::path> data_dir;   ///< resolved; none = no storage
   std::optional<std::filesystem::path> audit_log;  ///< resolved; none = no audit log
   unsigned workers = 0;                            ///< 0 = one per core
