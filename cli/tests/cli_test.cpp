@@ -196,6 +196,12 @@ TEST_F(CliTest, InvokeEchoCppSelfAddressAndMessageFile) {
   EXPECT_HAS(b.err, "hex");
 }
 
+TEST_F(CliTest, InvokeAsSendWithCodecAndHex) {
+  auto r = airssys({"invoke", guest("echo"), "--message", "{}", "--codec", "json", "--send", "--hex"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "7b7d\n");
+}
+
 TEST_F(CliTest, InvokeStorageIsInMemory) {
   auto r = airssys({"invoke", guest("storage"), "--message", "usage", "--quota", "4KiB"});
   ASSERT_EQ(r.code, 0) << r.err;
