@@ -11,6 +11,7 @@
 // sigtimedwait, so shutdown runs on the main thread, never in a handler. A second signal during
 // the shutdown ends the process at once (exit 130).
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <airssys/wasm/host_system.hpp>
@@ -56,7 +57,7 @@ std::string utc_now() {
 }
 
 // All output of a running system goes through here: log lines (from any thread) and, on a
-// terminal, one status line kept at the bottom of stderr.
+// terminal, a status block (one summary line, one line per component) kept at the bottom of stderr.
 class Console {
  public:
   Console(int threshold, bool json, bool status) : threshold_(threshold), json_(json), status_enabled_(status) {}
@@ -79,11 +80,12 @@ class Console {
     draw_locked();
   }
 
-  void status(std::string text) {
+  /// Replaces the status block (a summary line and a few per-component lines).
+  void status(std::vector<std::string> lines) {
     if (!status_enabled_) return;
     std::lock_guard lock(mutex_);
-    status_ = std::move(text);
     clear_locked();
+    status_ = std::move(lines);
     draw_locked();
   }
 
@@ -92,14 +94,29 @@ class Console {
     clear_locked();
     status_.clear();
     status_enabled_ = false;
+    std::fflush(stderr);
   }
 
  private:
+  // Lines are cut to the terminal's width so that none wraps: the cursor moves up one row per line.
+  static std::size_t width() {
+    winsize ws{};
+    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10) return ws.ws_col - 1;
+    return 119;
+  }
   void clear_locked() {
-    if (status_enabled_ && !status_.empty()) std::fputs("\r\x1b[K", stderr);
+    if (!status_enabled_ || status_.empty()) return;
+    std::fputs("\r\x1b[K", stderr);
+    for (std::size_t i = 1; i < status_.size(); ++i) std::fputs("\x1b[1A\x1b[K", stderr);
   }
   void draw_locked() {
-    if (status_enabled_ && !status_.empty()) std::fputs(status_.c_str(), stderr);
+    if (status_enabled_ && !status_.empty()) {
+      const std::size_t w = width();
+      for (std::size_t i = 0; i < status_.size(); ++i) {
+        if (i) std::fputc('\n', stderr);
+        std::fputs(status_[i].substr(0, w).c_str(), stderr);
+      }
+    }
     std::fflush(stderr);
   }
 
@@ -107,7 +124,7 @@ class Console {
   const bool json_;
   bool status_enabled_;
   std::mutex mutex_;
-  std::string status_;
+  std::vector<std::string> status_;
 };
 
 rt::RestartPolicy map(mf::RestartPolicy p) {
@@ -309,6 +326,7 @@ int run(const RunArgs& args) {
   std::uint64_t last_handled = 0;
   auto last_tick = Clock::now();
   std::map<std::string, Clock::time_point> restarted_by_strategy;
+  std::map<std::string, std::uint64_t> last_by_component;
   while (stop_reason.empty()) {
     timespec tick{0, 100'000'000};
     const int sig = sigtimedwait(&signals, nullptr, &tick);
@@ -338,6 +356,8 @@ int run(const RunArgs& args) {
                      "strategy");
         (void)host.restart(sibling);
       }
+    const auto now = Clock::now();
+    if (now - last_tick < std::chrono::milliseconds(500)) continue;
     const auto infos = host.list();
     std::uint64_t handled = 0, restarts = 0;
     std::size_t running = 0;
@@ -346,17 +366,31 @@ int run(const RunArgs& args) {
       restarts += i.restarts;
       running += i.status == wasm::ComponentStatus::running;
     }
-    const auto now = Clock::now();
     const double secs = std::chrono::duration<double>(now - last_tick).count();
-    const double rate = secs > 0 ? static_cast<double>(handled - last_handled) / secs : 0;
-    last_handled = handled;
-    last_tick = now;
+    auto rate = [&](std::uint64_t now_count, std::uint64_t before) {
+      return secs > 0 && now_count >= before ? static_cast<double>(now_count - before) / secs : 0.0;
+    };
+    std::vector<std::string> lines;
     char buf[256];
     std::snprintf(buf, sizeof buf, "%s %s | %zu/%zu running | %llu msgs (%.0f/s) | %llu restarts | %zu pending",
                   m.name.c_str(), format_duration(now - started).c_str(), running, infos.size(),
-                  static_cast<unsigned long long>(handled), rate, static_cast<unsigned long long>(restarts),
-                  host.tracker().pending());
-    console.status(buf);
+                  static_cast<unsigned long long>(handled), rate(handled, last_handled),
+                  static_cast<unsigned long long>(restarts), host.tracker().pending());
+    lines.emplace_back(buf);
+    constexpr std::size_t kRows = 8;
+    for (std::size_t k = 0; k < infos.size() && k < kRows; ++k) {
+      const auto& i = infos[k];
+      std::snprintf(buf, sizeof buf, "  %-24s %-10s %8llu msgs %7.0f/s %5llu restarts  mailbox %llu", i.address.c_str(),
+                    std::string(wasm::to_string(i.status)).c_str(), static_cast<unsigned long long>(i.handled),
+                    rate(i.handled, last_by_component[i.address]), static_cast<unsigned long long>(i.restarts),
+                    static_cast<unsigned long long>(i.mailbox_depth));
+      lines.emplace_back(buf);
+    }
+    if (infos.size() > kRows) lines.push_back("  ... " + std::to_string(infos.size() - kRows) + " more");
+    for (const auto& i : infos) last_by_component[i.address] = i.handled;
+    last_handled = handled;
+    last_tick = now;
+    console.status(std::move(lines));
   }
 
   // Shutdown: a second signal ends the process at once.

@@ -447,6 +447,23 @@ TEST_F(CliTest, RunForADurationRestartsAndSummarizes) {
   EXPECT_GT(n, 3);
 }
 
+TEST_F(CliTest, RunShowsALiveStatusOnATerminal) {
+  const char* script = "/usr/bin/script";  // util-linux: runs the command on a pseudo-terminal
+  if (!fs::exists(script)) GTEST_SKIP() << "no " << script;
+  const auto file = write("sys.toml", run_manifest(AIRSSYS_GUEST_DIR, "one-for-one"));
+  const std::string cmd = std::string(AIRSSYS_BIN) + " run " + file.string() + " --for 1200ms --log-level error";
+  auto r = run_program(script, {"-qec", cmd, "/dev/null"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_HAS(r.out, "3/3 running |");
+  EXPECT_HAS(r.out, "\x1b[K");  // the status block is redrawn in place
+  EXPECT_HAS(r.out, "msgs");
+  EXPECT_HAS(r.out, "stopped by --for");
+  // Not on a terminal (the other tests): no status, no escape sequences.
+  auto plain = airssys({"run", file.string(), "--for", "600ms"});
+  EXPECT_EQ(plain.err.find("\x1b["), std::string::npos);
+  EXPECT_EQ(plain.err.find("running |"), std::string::npos);
+}
+
 TEST_F(CliTest, RunStopsGracefullyOnSigterm) {
   const auto file = write("sys.toml", run_manifest(AIRSSYS_GUEST_DIR, "one-for-one"));
   const pid_t pid = start(AIRSSYS_BIN, {"run", file.string()});
