@@ -254,6 +254,7 @@ int run(const RunArgs& args) {
     return kExitUsage;
   }
   const mf::SystemManifest& m = *manifest;
+  if (!run_for) run_for = m.run_for;  // --for wins over [system] run_for
   std::optional<std::filesystem::path> data_dir = args.data_dir ? args.data_dir : m.data_dir;
   if (!data_dir)
     for (const auto& c : m.components)
@@ -335,7 +336,7 @@ int run(const RunArgs& args) {
       break;
     }
     if (run_for && Clock::now() - started >= *run_for) {
-      stop_reason = "--for " + format_duration(*run_for) + " elapsed";
+      stop_reason = std::string(args.duration ? "--for " : "run_for ") + format_duration(*run_for) + " elapsed";
       break;
     }
     std::deque<std::string> failed;

@@ -464,6 +464,17 @@ TEST_F(CliTest, RunShowsALiveStatusOnATerminal) {
   EXPECT_EQ(plain.err.find("running |"), std::string::npos);
 }
 
+TEST_F(CliTest, RunForFromTheManifest) {
+  std::string text = run_manifest(AIRSSYS_GUEST_DIR, "one-for-one");
+  text.replace(text.find("[system]\n"), 9, "[system]\nrun_for = \"300ms\"\n");
+  const auto file = write("sys.toml", text);
+  auto r = airssys({"run", file.string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_HAS(r.out, "stopped by run_for 0.3s elapsed");
+  auto over = airssys({"run", file.string(), "--for", "100ms"});
+  EXPECT_HAS(over.out, "stopped by --for 0.1s elapsed");
+}
+
 TEST_F(CliTest, RunStopsGracefullyOnSigterm) {
   const auto file = write("sys.toml", run_manifest(AIRSSYS_GUEST_DIR, "one-for-one"));
   const pid_t pid = start(AIRSSYS_BIN, {"run", file.string()});

@@ -282,7 +282,7 @@ class Validator {
   void read_system(const toml::node& n, SystemManifest& m) {
     auto* t = table(n, "[system]");
     if (!t) return;
-    check_keys(*t, {"name", "data_dir", "audit_log", "workers"}, "[system]");
+    check_keys(*t, {"name", "data_dir", "audit_log", "workers", "run_for"}, "[system]");
     if (auto* v = t->get("name"))
       if (auto s = string(*v, "system.name")) {
         if (s->empty())
@@ -306,6 +306,14 @@ class Validator {
       }
     if (auto* v = t->get("workers"))
       if (auto w = integer(*v, "system.workers", 0, 1024)) m.workers = static_cast<unsigned>(*w);
+    if (auto* v = t->get("run_for"))
+      if (auto d = duration(*v, "system.run_for")) {
+        if (d->count() == 0)
+          add(Problem::bad_value, v->source(), "system.run_for must be longer than 0",
+              "leave it out to run until stopped");
+        else
+          m.run_for = *d;
+      }
   }
 
   void read_defaults(const toml::node& n, Limits& defaults) {

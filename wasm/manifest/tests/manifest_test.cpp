@@ -52,6 +52,7 @@ name = "demo"
 data_dir = "data"
 audit_log = "audit.jsonl"
 workers = 2
+run_for = "1m"
 
 [defaults.limits]
 memory = "8MiB"
@@ -105,6 +106,7 @@ TEST_F(ManifestTest, ParsesAFullManifest) {
   EXPECT_EQ(*m.data_dir, dir_ / "data");
   EXPECT_EQ(*m.audit_log, dir_ / "audit.jsonl");
   EXPECT_EQ(m.workers, 2u);
+  EXPECT_EQ(m.run_for, Millis(60000));
   ASSERT_EQ(m.components.size(), 2u);
   const auto& echo = m.components[0];
   EXPECT_EQ(echo.address, "demo/echo");
@@ -126,7 +128,7 @@ TEST_F(ManifestTest, ParsesAFullManifest) {
   EXPECT_EQ(echo.limits.mailbox, 128u);
   EXPECT_EQ(echo.limits.mailbox_policy, MailboxPolicy::drop_oldest);
   EXPECT_EQ(echo.limits.max_message_bytes, 64u * 1024);
-  EXPECT_EQ(echo.where.line, 12u);
+  EXPECT_EQ(echo.where.line, 13u);
   const auto& counter = m.components[1];
   EXPECT_TRUE(counter.grants.storage);
   EXPECT_EQ(counter.grants.storage_quota_bytes, 1u << 20);

@@ -141,6 +141,7 @@ struct SystemManifest {
   std::optional<std::filesystem::path> data_dir;   ///< resolved; none = no storage
   std::optional<std::filesystem::path> audit_log;  ///< resolved; none = no audit log
   unsigned workers = 0;                            ///< 0 = one per core
+  std::optional<Millis> run_for;                   ///< how long `airssys run` runs by default; none = until a signal
   std::vector<ComponentSpec> components;           ///< in file order
   std::vector<SupervisorSpec> supervisors;         ///< in file order
   /// Children of the implicit top-level (one-for-one) supervisor, in start order: supervisors no
