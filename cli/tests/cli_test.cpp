@@ -512,6 +512,19 @@ TEST_F(CliTest, RunSigtermWhileStartingStopsCleanly) {
   EXPECT_HAS(r.out, "0 requests pending at stop");
 }
 
+TEST_F(CliTest, RunFailsWhenAComponentDoesNotStart) {
+  const std::string g = AIRSSYS_GUEST_DIR;
+  // counter's init refuses data starting with 'x'.
+  const auto file = write("sys.toml", "[[component]]\naddress = \"t/echo\"\nwasm = \"" + g +
+                                          "/echo.wasm\"\n[[component]]\naddress = \"t/counter\"\nwasm = \"" + g +
+                                          "/counter.wasm\"\ndata = \"xyz\"\n");
+  auto r = airssys({"run", file.string(), "--for", "5s"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_HAS(r.err, "sys.toml:4:1: error: component 't/counter' did not start");
+  EXPECT_HAS(r.err, "counter: refused data");
+  EXPECT_HAS(r.out, "stopped by a component did not start");
+}
+
 TEST_F(CliTest, RunRefusesAnInvalidSystem) {
   const auto bad = write("bad.toml", "[[component]]\naddress = \"t/x\"\nwasm = \"nope.wasm\"\n");
   auto r = airssys({"run", bad.string(), "--for", "1s"});

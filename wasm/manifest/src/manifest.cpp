@@ -419,7 +419,7 @@ class Validator {
             const bool exists = fs::exists(c.wasm, ec);
             add(Problem::missing_file, v->source(),
                 label + ": wasm file " + squote(*s) + (exists ? " is not a regular file" : " does not exist"),
-                "resolved to " + c.wasm.string() + " (paths are relative to the manifest's folder)");
+                "resolved to " + c.wasm.string() + "; paths are relative to the manifest's folder");
           }
         }
       }
