@@ -113,7 +113,7 @@ class Cell : public CellRefs {
   bool stop_after_children_ = false;
   bool stop_graceful_ = true;
   std::uint64_t drain_budget_ = 0;  // user messages still to handle before a draining stop
-  bool draining_ = false;
+  std::atomic<bool> draining_{false};  // atomic: read by turn_has_work after the turn gave up the cell
 
   // Stats: written by the owning turn (or senders for drops), read anywhere.
   std::atomic<std::uint64_t> handled_{0}, dropped_{0}, restarts_{0}, failures_{0}, dead_letters_{0};
