@@ -181,16 +181,17 @@ void BM_TimeoutAccuracy(benchmark::State& state) {
     sink->index = &index;
     sink->late_ms.reserve(kPending);
     auto target = std::make_shared<const std::string>("bench/target");
-    // Register everything with the sink's mutex held, so no delivery reads a half-built index.
-    std::unique_lock lock(sink->mutex);
+    // add() may run an overdue tick and deliver on this thread: never hold the sink's mutex
+    // across it. Deadlines are >= 10 ms away, so an id is indexed long before it can time out.
     sink->start = std::chrono::steady_clock::now();
     for (std::size_t i = 0; i < kPending; ++i) {
       const auto timeout = std::chrono::milliseconds(10 + (i % 191));
       const auto at = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sink->start);
       deadline_us[i] = (at + timeout).count();
-      index.emplace(t.add(sink, target, timeout), i);
+      const auto id = t.add(sink, target, timeout);
+      std::lock_guard lock(sink->mutex);
+      index.emplace(id, i);
     }
-    lock.unlock();
     // Load beside it: another thread registers and answers requests all along.
     std::atomic<bool> stop{false};
     auto other = std::make_shared<NullSink>();
