@@ -392,3 +392,4 @@ void Cell::notify_parent(std::optional<Error> failure, bool final) {
 }
 
 }  // namespace airssys::rt::detail
+static_assert(sizeof(airssys::rt::detail::Cell) <= airssys::rt::detail::kMaxPooledBlock, "cells come from the pool");

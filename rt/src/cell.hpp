@@ -32,6 +32,10 @@ struct HealthProbe {};
 
 class Cell : public CellRefs {
  public:
+  // Spawned on one thread, freed on a worker: pooled like envelopes.
+  static void* operator new(std::size_t size) { return pool_allocate(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { pool_deallocate(p, size); }
+
   Cell(ActorSystem::Impl& sys, std::uint64_t id, std::string name, ActorFactory factory, MailboxOptions mailbox,
        Cell* parent);
   ~Cell();
