@@ -276,7 +276,8 @@ Result<void> HostSystem::spawn(ComponentSpec spec) {
 
 Result<void> HostSystem::stop(std::string_view address) {
   auto rec = core_->registry.find(address);
-  if (!rec) return fail(Errc::not_found, std::string(address));
+  // Not ready: still being spawned (its actor refs are not published yet) or already going.
+  if (!rec || !rec->ready.load(std::memory_order_acquire)) return fail(Errc::not_found, std::string(address));
   rec->stopping.store(true);
   rec->ready.store(false);
   core_->registry.erase(address, rec.get());
@@ -380,7 +381,7 @@ HostStats HostSystem::stats() const {
 
 std::optional<ComponentInfo> HostSystem::info(std::string_view address) const {
   auto r = core_->registry.find(address);
-  if (!r) return std::nullopt;
+  if (!r || !r->ready.load(std::memory_order_acquire)) return std::nullopt;
   return info_of(*core_, *r);
 }
 
