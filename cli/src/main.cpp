@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
                                      "Run a system of components until Ctrl-C / SIGTERM or for a duration; "
                                      "a status line on a terminal, a summary at the end");
   run_cmd->add_option("manifest", run_args.manifest, "The system manifest (TOML)")->required();
-  run_cmd->add_option("--for", run_args.duration, "Stop after this long (\"10s\", \"2m\")");
+  run_cmd->add_option("--for", run_args.duration,
+                      "Stop after this long (\"10s\", \"2m\"); default: [system] run_for, else until Ctrl-C / SIGTERM");
   run_cmd->add_option("--data-dir", run_args.data_dir, "Storage directory (overrides [system] data_dir)");
   run_cmd->add_option("--log-level", run_args.log_level, "trace, debug, info, warn or error")
       ->capture_default_str()
