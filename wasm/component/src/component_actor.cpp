@@ -220,6 +220,7 @@ void ComponentActor::on_stop() {
 }
 
 bool ComponentActor::healthy() {
+  if (!live_.instance && record_->adopting.load()) return true;  // its first init is still running
   if (!live_.instance || live_.instance->poisoned()) return false;
   auto h = live_.instance->health();
   return h && *h != abi::Health::unhealthy;
