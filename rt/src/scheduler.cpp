@@ -10,7 +10,7 @@ thread_local Scheduler* tl_scheduler = nullptr;
 thread_local void* tl_worker = nullptr;
 
 using Clock = std::chrono::steady_clock;
-constexpr auto kSpinFor = std::chrono::microseconds(50);  // idle spin before parking
+constexpr auto kSpinFor = std::chrono::microseconds(20);  // idle spin before parking
 constexpr std::int64_t kStealAfterNs = 100'000;           // queued this long: another core helps
 constexpr std::size_t kBacklog = 32;                      // a queue this long wakes a parked worker
 
@@ -75,7 +75,10 @@ void Scheduler::push(Worker& w, Cell* c, bool external) {
     wake_one();
 }
 
+// One wake-up in flight at a time: until the woken worker is up and looking (it clears the flag),
+// further pushes need not pay for another futex call.
 void Scheduler::wake_one() noexcept {
+  if (waking_.exchange(true, std::memory_order_seq_cst)) return;
   epoch_.fetch_add(1, std::memory_order_seq_cst);
   epoch_.notify_one();
 }
@@ -178,6 +181,7 @@ void Scheduler::idle(Worker& w) {
   sleepers_.fetch_add(1, std::memory_order_seq_cst);
   if (!worth_waking_for() && !stopping_.load(std::memory_order_seq_cst)) epoch_.wait(epoch, std::memory_order_seq_cst);
   sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+  waking_.store(false, std::memory_order_seq_cst);
   w.parked.store(false, std::memory_order_seq_cst);
 }
 

@@ -73,6 +73,7 @@ class Scheduler {
   std::thread watchdog_;  // wakes a parked worker when another is stuck with work waiting
   std::atomic<std::uint32_t> epoch_{0};
   std::atomic<int> sleepers_{0};
+  std::atomic<bool> waking_{false};  // a futex wake is in flight
   std::atomic<int> spinning_{0};  // idle workers still looking for work: they need no wake-up
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> round_robin_{0};
