@@ -102,6 +102,31 @@ TEST(Capability, SubscribeDeniedAtCallTime) {
   EXPECT_EQ(h.denials("messaging.subscribe").size(), 1u);
 }
 
+TEST(Capability, AllowedDecisionsAreAuditedWhenAskedFor) {
+  TempDir dir;
+  HostOptions o;
+  o.audit_path = (dir.path / "audit.log").string();
+  o.audit.log_allowed = true;
+  auto host = make_host(std::move(o));
+  ASSERT_TRUE(host->spawn(spec("test/echo", "echo")));
+  Grants g;
+  g.send = {"test/*"};
+  ASSERT_TRUE(host->spawn(spec("test/relay", "relay", g)));
+  EXPECT_EQ(ask(*host, "test/relay", "send test/echo - 1"), "ok");
+  EXPECT_TRUE(ask(*host, "test/relay", "send other/x - 1").starts_with("err:0:"));
+  auto c = AuditLog::read((dir.path / "audit.log").string());
+  ASSERT_TRUE(c);
+  std::size_t allow = 0, deny = 0;
+  for (auto& r : c->records) {
+    if (r.action != "messaging.send") continue;
+    (r.decision == Decision::allow ? allow : deny) += 1;
+    EXPECT_EQ(r.component, "test/relay");
+  }
+  EXPECT_EQ(allow, 1u);
+  EXPECT_EQ(deny, 1u);
+  EXPECT_EQ(host->stats().audit_records, c->records.size());
+}
+
 TEST(Capability, CodecsAreCheckedAtSend) {
   auto host = make_host();
   auto e = spec("test/echo", "echo");
