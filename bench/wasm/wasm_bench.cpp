@@ -66,8 +66,13 @@ void BM_ComponentSpawn(benchmark::State& state) {
   const char* name = state.range(0) == 0 ? "minimal" : "echo";
   state.SetLabel(name);
   auto host = make_host();
-  if (!host->spawn(spec("bench/warm", name))) state.SkipWithError("spawn failed");  // caches the module
-  auto module = host->engine().load_file(guest(name)).value();  // the cached module
+  // minimal.wasm comes from wasm/abi's tests (built with AIRSSYS_BUILD_TESTS, as in the default preset).
+  auto loaded = host->engine().load_file(guest(name));
+  if (!loaded || !host->spawn(spec("bench/warm", name))) {
+    state.SkipWithError("cannot load/spawn the guest (is it built?)");
+    return;
+  }
+  auto module = *loaded;  // the cached module
   std::vector<std::string> live;
   std::size_t n = 0;
   for (auto _ : state) {
@@ -223,10 +228,14 @@ void BM_IdleComponents(benchmark::State& state) {
   state.SetLabel(name);
   for (auto _ : state) {
     auto host = make_host();
-    if (!host->spawn(spec("bench/warm", name))) state.SkipWithError("spawn failed");
+    auto loaded = host->engine().load_file(guest(name));
+    if (!loaded || !host->spawn(spec("bench/warm", name))) {
+      state.SkipWithError("cannot load/spawn the guest (is it built?)");
+      break;
+    }
+    auto module = *loaded;
     malloc_trim(0);
     const auto before = rss_bytes();
-    auto module = host->engine().load_file(guest(name)).value();
     for (int i = 0; i < kComponents; ++i) {
       ComponentSpec s;
       s.address = "bench/idle-" + std::to_string(i);
