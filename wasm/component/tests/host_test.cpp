@@ -61,17 +61,26 @@ TEST(Host, ComponentRequestsAnotherComponent) {
   EXPECT_EQ(ask(*host, "test/requester", "go test/nobody"), "error:target-failed:request: target-not-found");
 }
 
+// A target that answers late without holding a worker: a trap component that just failed and
+// waits out a 300 ms restart backoff (its mailbox keeps what arrives meanwhile). The late
+// resolution is then target-failed (it traps on "ping"), after the request was already resolved.
+void spawn_late_target(HostSystem& host) {
+  auto t = spec("test/late", "trap");
+  t.supervision.backoff.initial = 300ms;
+  ASSERT_TRUE(host.spawn(t));
+  ASSERT_TRUE(host.send("test/late", bytes("boom")));
+}
+
 TEST(Host, RequestTimesOutAndTheLateAnswerIsDropped) {
   auto host = make_host();
-  ASSERT_TRUE(host->spawn(spec("test/slow", "slow")));
   Grants g;
-  g.request = {"test/slow"};
+  g.request = {"test/late"};
   ASSERT_TRUE(host->spawn(spec("test/relay", "relay", g)));
-  ASSERT_TRUE(host->send("test/slow", bytes("80")));  // keeps slow busy for 80 ms
-  auto id = ask(*host, "test/relay", "req test/slow 20");
+  spawn_late_target(*host);
+  auto id = ask(*host, "test/relay", "req test/late 10");
   ASSERT_FALSE(id.starts_with("err")) << id;
   EXPECT_TRUE(eventually([&] { return ask(*host, "test/relay", "last").starts_with("error:0:"); }));  // timeout
-  // slow answers later: that answer is dropped and counted, never delivered.
+  // The target resolves it later: that resolution is dropped and counted, never delivered.
   EXPECT_TRUE(eventually([&] { return host->tracker().stats().late == 1; }));
   EXPECT_EQ(ask(*host, "test/relay", "stats"), "1,0,1,0,0");
   EXPECT_EQ(host->tracker().stats().timed_out, 1u);
@@ -189,16 +198,15 @@ TEST(Host, UnhealthyComponentIsRestartedByItsHealthCheck) {
 
 TEST(Host, CancelAnswersTheRequesterWithCancelled) {
   auto host = make_host();
-  ASSERT_TRUE(host->spawn(spec("test/slow", "slow")));
   Grants g;
-  g.request = {"test/slow"};
+  g.request = {"test/late"};
   ASSERT_TRUE(host->spawn(spec("test/relay", "relay", g)));
-  ASSERT_TRUE(host->send("test/slow", bytes("100")));
-  auto id = ask(*host, "test/relay", "req test/slow 5000");
+  spawn_late_target(*host);
+  auto id = ask(*host, "test/relay", "req test/late 20000");
   EXPECT_EQ(ask(*host, "test/relay", "cancel " + id), "1");
   EXPECT_EQ(ask(*host, "test/relay", "cancel " + id), "0");
   EXPECT_TRUE(eventually([&] { return ask(*host, "test/relay", "last") == "error:1:"; }));
-  EXPECT_TRUE(eventually([&] { return host->tracker().stats().late == 1; }));  // slow's answer, dropped
+  EXPECT_TRUE(eventually([&] { return host->tracker().stats().late == 1; }));  // the late resolution, dropped
   EXPECT_EQ(ask(*host, "test/relay", "stats"), "1,0,1,0,0");
 }
 
