@@ -164,29 +164,26 @@ TEST(Capability, MessageSizeLimit) {
 
 TEST(Capability, FullMailboxIsQueueFull) {
   auto host = make_host();
-  auto s = spec("test/slow", "slow");
+  // A target that handles nothing for a while without holding a worker: it just failed and waits
+  // out a 2 s restart backoff; its bounded mailbox keeps (and refuses) what arrives meanwhile.
+  auto s = spec("test/stuck", "trap");
   s.mailbox = rt::MailboxOptions::bounded(2, rt::OverflowPolicy::reject);
+  s.supervision.backoff.initial = 2000ms;
   ASSERT_TRUE(host->spawn(s));
   Grants g;
   g.send = {"test/*"};
   g.request = {"test/*"};
   ASSERT_TRUE(host->spawn(spec("test/relay", "relay", g)));
-  // slow works 800 ms on its first message; top the mailbox up once it is surely busy (so no
-  // slot frees before the checks below).
-  ASSERT_TRUE(host->send("test/slow", bytes("800")));
-  auto fill = [&] {
-    while (host->send("test/slow", bytes("0"))) {
-    }
-  };
-  fill();
-  std::this_thread::sleep_for(150ms);
-  fill();
-  EXPECT_EQ(ask(*host, "test/relay", "send test/slow - 1"), "err:2:");
-  EXPECT_EQ(ask(*host, "test/relay", "req test/slow 1000"), "err:2:");
-  auto api = host->send("test/slow", bytes("0"));
+  ASSERT_TRUE(host->send("test/stuck", bytes("boom")));
+  ASSERT_TRUE(eventually([&] { return host->info("test/stuck")->failures == 1; }));
+  ASSERT_TRUE(host->send("test/stuck", bytes("ok")));
+  ASSERT_TRUE(host->send("test/stuck", bytes("ok")));
+  EXPECT_EQ(ask(*host, "test/relay", "send test/stuck - 1"), "err:2:");
+  EXPECT_EQ(ask(*host, "test/relay", "req test/stuck 1000"), "err:2:");
+  auto api = host->send("test/stuck", bytes("ok"));
   ASSERT_FALSE(api);
   EXPECT_EQ(api.error().code, Errc::mailbox_full);
-  EXPECT_EQ(ask(*host, "test/slow", "0", 100ms), "error:queue-full:");
+  EXPECT_EQ(ask(*host, "test/stuck", "ok", 100ms), "error:queue-full:");
   EXPECT_EQ(host->tracker().pending(), 0u);  // refused requests leave nothing behind
 }
 
