@@ -178,6 +178,9 @@ void Scheduler::idle(Worker& w) {
 
   const auto epoch = epoch_.load(std::memory_order_seq_cst);
   w.parked.store(true, std::memory_order_seq_cst);
+  // A wake-up still "in flight" must not outlive this: if it was meant for work, the re-check
+  // below finds that work; if the flag stayed set while everyone sleeps, no push could wake us.
+  waking_.store(false, std::memory_order_seq_cst);
   sleepers_.fetch_add(1, std::memory_order_seq_cst);
   if (!worth_waking_for() && !stopping_.load(std::memory_order_seq_cst)) epoch_.wait(epoch, std::memory_order_seq_cst);
   sleepers_.fetch_sub(1, std::memory_order_seq_cst);
