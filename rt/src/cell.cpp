@@ -206,7 +206,7 @@ void Cell::run() {
     }
   }
   scheduled_.store(false, std::memory_order_seq_cst);
-  if (turn_has_work() && !scheduled_.exchange(true, std::memory_order_seq_cst)) sys.scheduler.schedule(this);
+  if (turn_has_work() && !scheduled_.exchange(true, std::memory_order_seq_cst)) sys.scheduler.schedule(this, true);
 }
 
 void Cell::handle_system(Envelope* raw) {

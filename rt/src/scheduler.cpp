@@ -46,10 +46,11 @@ Scheduler::~Scheduler() { stop(); }
 
 bool Scheduler::on_worker() const noexcept { return tl_scheduler == this; }
 
-void Scheduler::schedule(Cell* c) {
+void Scheduler::schedule(Cell* c, bool yielded) {
   add_ref(c);
   if (tl_scheduler == this) {
     auto& w = *static_cast<Worker*>(tl_worker);
+    if (yielded) return push(w, c, false);
     Cell* displaced = w.next.exchange(c, std::memory_order_acq_rel);
     if (displaced) push(w, displaced, false);
     return;
@@ -127,8 +128,19 @@ bool Scheduler::worth_stealing(const Worker& v, std::int64_t now) const noexcept
 }
 
 Cell* Scheduler::find_work(Worker& w) {
+  // The next slot keeps a conversation on one core, but two actors answering each other forever
+  // must not starve the queue: after kMaxNextStreak turns in a row, the queue goes first.
+  constexpr unsigned kMaxNextStreak = 32;
+  if (w.next_streak >= kMaxNextStreak) {
+    w.next_streak = 0;
+    if (Cell* c = pop(w)) return c;
+  }
   if (w.next.load(std::memory_order_relaxed))
-    if (Cell* c = w.next.exchange(nullptr, std::memory_order_acq_rel)) return c;
+    if (Cell* c = w.next.exchange(nullptr, std::memory_order_acq_rel)) {
+      ++w.next_streak;
+      return c;
+    }
+  w.next_streak = 0;
   if (Cell* c = pop(w)) return c;
   const auto now = now_ns();
   for (auto& v : workers_)

@@ -35,7 +35,9 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   /// Queues a cell whose `scheduled` flag the caller just set; takes a reference to it.
-  void schedule(Cell* c);
+  /// `yielded`: the cell itself used up its turn with work left, so it goes to the back of the
+  /// queue (not the next slot) and everything already waiting runs first.
+  void schedule(Cell* c, bool yielded = false);
   /// True on one of this scheduler's worker threads.
   bool on_worker() const noexcept;
   /// Joins the workers; cells still queued are released without running.
@@ -51,6 +53,7 @@ class Scheduler {
     std::atomic<bool> parked{false};
     std::atomic<Cell*> next{nullptr};             // taken by a thief only if the owner is stuck
     std::atomic<std::uint64_t> turns{0};          // advances every turn (so: not stuck)
+    unsigned next_streak = 0;                     // owner only: turns in a row taken from `next`
     std::thread thread;
     // Owner only: what this worker, while idle, last saw of each other worker's turns and since
     // when; kept across parking so a long turn is recognised.

@@ -112,3 +112,34 @@ TEST(Stress, ShutdownUnderLoadNeverHangsAndAnswersEveryAsk) {
   }
   EXPECT_EQ(asked.load(), answered.load());
 }
+
+TEST(Stress, AFloodedActorDoesNotStarveOthersOnItsWorker) {
+  // One worker. The flooded actor's first message holds it until the whole flood and the other
+  // actor's request are queued; from then on it keeps rescheduling itself, and the request must
+  // be answered after about one of its turns, not after the flood (turns yield to the queue).
+  struct Busy : Actor {
+    std::atomic<long>* handled;
+    std::atomic<bool>* gate;
+    Busy(std::atomic<long>* h, std::atomic<bool>* g) : handled(h), gate(g) {}
+    void receive(Message&) override {
+      while (!gate->load()) std::this_thread::yield();
+      handled->fetch_add(1, std::memory_order_relaxed);
+    }
+  };
+  struct Echo : Actor {
+    void receive(Message& m) override { reply(m.get<int>()); }
+  };
+  constexpr long flood = 100'000;
+  ActorSystem sys({.workers = 1});
+  std::atomic<long> handled{0};
+  std::atomic<bool> gate{false};
+  auto busy = sys.spawn<Busy>(&handled, &gate).value();
+  auto echo = sys.spawn<Echo>().value();
+  for (long i = 0; i < flood; ++i) ASSERT_TRUE(busy.tell(1));
+  auto future = echo.ask<int>(7, std::chrono::seconds(30));
+  gate = true;
+  auto answer = future.get();
+  const long when = handled.load();
+  ASSERT_TRUE(answer) << answer.error().message();
+  EXPECT_LT(when, 1000) << "the request waited behind the flood";
+}
