@@ -130,9 +130,9 @@ TEST(Stress, AFloodedActorDoesNotStarveOthersOnItsWorker) {
     void receive(Message& m) override { reply(m.get<int>()); }
   };
   constexpr long flood = 100'000;
-  ActorSystem sys({.workers = 1});
-  std::atomic<long> handled{0};
+  std::atomic<long> handled{0};  // declared before the system: it drains the flood at shutdown
   std::atomic<bool> gate{false};
+  ActorSystem sys({.workers = 1});
   auto busy = sys.spawn<Busy>(&handled, &gate).value();
   auto echo = sys.spawn<Echo>().value();
   for (long i = 0; i < flood; ++i) ASSERT_TRUE(busy.tell(1));
