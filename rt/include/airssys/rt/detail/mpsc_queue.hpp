@@ -11,7 +11,7 @@ namespace airssys::rt::detail {
 
 class MpscQueue {
  public:
-  MpscQueue() noexcept : head_(&stub_), tail_(&stub_) {}
+  MpscQueue() noexcept : head_(&sentinel_), tail_(&sentinel_) {}
   MpscQueue(const MpscQueue&) = delete;
   MpscQueue& operator=(const MpscQueue&) = delete;
 
@@ -38,7 +38,7 @@ class MpscQueue {
   Envelope* pop() noexcept {
     Envelope* tail = tail_;
     Envelope* next = tail->next.load(std::memory_order_acquire);
-    if (tail == &stub_) {
+    if (tail == &sentinel_) {
       if (next == nullptr) return nullptr;
       tail_ = next;
       tail = next;
@@ -49,7 +49,7 @@ class MpscQueue {
       return counted(tail);
     }
     if (tail != head_.load(std::memory_order_acquire)) return nullptr;
-    link(&stub_);
+    link(&sentinel_);
     next = tail->next.load(std::memory_order_acquire);
     if (next != nullptr) {
       tail_ = next;
@@ -69,8 +69,8 @@ class MpscQueue {
     return e;
   }
 
-  struct Stub final : Envelope {
-    Stub() : Envelope(nullptr) {}
+  struct Sentinel final : Envelope {
+    Sentinel() : Envelope(nullptr) {}
     void* data() noexcept override { return nullptr; }
   };
   // Producers' and consumer's fields sit 64+ bytes apart (padding, not alignas: an over-aligned
@@ -80,7 +80,7 @@ class MpscQueue {
   [[maybe_unused]] char pad_[64];
   Envelope* tail_;
   std::atomic<std::uint64_t> popped_{0};
-  Stub stub_;
+  Sentinel sentinel_;
 };
 
 }  // namespace airssys::rt::detail
