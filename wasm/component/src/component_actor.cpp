@@ -169,6 +169,11 @@ void ComponentActor::discard(Live& live, bool call_shutdown) {
 }
 
 void ComponentActor::adopt(Live live) {
+  if (live_.instance) {  // restarted with its group meanwhile: the fresh instance serves
+    discard(live, true);
+    record_->adopting.store(false);
+    return;
+  }
   live_ = std::move(live);
   epoch_ = live_.host->epoch();
   limits_seen_ = live_.limits_version;
@@ -199,7 +204,16 @@ void ComponentActor::start(const Error* restart_reason) {
   epoch_ = live_.host->epoch();
   limits_seen_ = live_.limits_version;
   rec.status.store(ComponentStatus::running);
-  if (restart_reason) rec.core.emit(EventKind::restarted, rec.address, restart_reason->message());
+  if (restart_reason) rec.core.emit(EventKind::restarted, rec.address, restart_detail(*restart_reason));
+}
+
+std::string ComponentActor::restart_detail(const Error& reason) const {
+  auto why = reason.message();
+  const auto& p = record_->placement;
+  if (p.groups.empty() || reason.context.rfind(record_->address + ":", 0) == 0) return why;  // its own failure
+  static constexpr std::string_view kStrategy[] = {"one-for-one", "one-for-all", "rest-for-one"};
+  return "restarted by supervisor '" + p.groups.back() + "' (" +
+         std::string(kStrategy[static_cast<int>(p.strategy)]) + ") after: " + why;
 }
 
 void ComponentActor::on_start() { start(nullptr); }

@@ -4,7 +4,9 @@
 #include <array>
 #include <chrono>
 #include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -17,6 +19,13 @@
 #include <airssys/wasm/host_system.hpp>
 
 namespace airssys::wasm {
+
+/// The components and groups started by one spawn or spawn_group.
+struct ComponentTree {
+  rt::ActorRef root;  ///< the root group's supervisor
+  std::vector<std::weak_ptr<ComponentRecord>> members;
+  std::vector<std::string> groups;  ///< named groups, registered in HostCore::groups
+};
 
 class HostCore {
  public:
@@ -32,6 +41,8 @@ class HostCore {
   std::unique_ptr<CorrelationTracker> tracker;
   std::array<HostFunctions, 8> imports;  // by granted interface set
   std::atomic<bool> stopped{false};
+  mutable std::mutex groups_mutex;
+  std::map<std::string, std::shared_ptr<ComponentTree>, std::less<>> groups;  // named group -> its tree
   std::atomic<std::uint64_t> dropped_responses{0};  // the requester's mailbox refused its response
   std::atomic<std::uint64_t> stale_deliveries{0};   // for an instance that no longer exists
 
@@ -57,6 +68,12 @@ class HostCore {
                                                             std::shared_ptr<ResponseSink> sink, std::size_t max_bytes);
   /// Watches a failing component until it is restarted or given up.
   void watch(const std::shared_ptr<ComponentRecord>& rec);
+  /// Marks a component whose actor is gone for good as failed, frees its address, tells on_event.
+  void give_up(const std::shared_ptr<ComponentRecord>& rec);
+  /// Gives up every member of `tree` whose actor is gone (again later while its root is stopping).
+  void sweep(const std::shared_ptr<ComponentTree>& tree);
+  /// spawn and spawn_group (spawn's group is unnamed).
+  Result<void> start_tree(GroupSpec spec);
   void shutdown();
 
  private:

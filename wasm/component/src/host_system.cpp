@@ -1,6 +1,8 @@
 #include <airssys/wasm/host_system.hpp>
 
 #include <airssys/wasm/abi/contract.hpp>
+#include <algorithm>
+#include <set>
 
 #include "host_core.hpp"
 
@@ -183,15 +185,38 @@ void HostCore::watch(const std::shared_ptr<ComponentRecord>& rec) {
     if (!r) return;
     r->watching.store(false);
     if (r->status.load() != ComponentStatus::restarting) return;
-    if (!r->actor.alive()) {
-      r->status.store(ComponentStatus::failed);
-      r->ready.store(false);
-      registry.erase(r->address, r.get());
-      emit(EventKind::stopped, r->address, "given up by its supervisor: " + r->last_error());
-      return;
-    }
-    watch(r);
+    if (r->actor.alive()) return watch(r);
+    give_up(r);
+    sweep(r->placement.tree);
   });
+}
+
+void HostCore::sweep(const std::shared_ptr<ComponentTree>& tree) {
+  // A group that gave up takes its healthy children with it, and they stop a little later.
+  bool again = false;
+  for (auto& w : tree->members)
+    if (auto m = w.lock()) {
+      if (!m->actor.alive())
+        give_up(m);
+      else if (!tree->root.alive())
+        again = true;
+    }
+  if (!again) return;
+  std::weak_ptr<ComponentTree> weak = tree;
+  actors->call_after(std::chrono::milliseconds(20), [this, weak] {
+    if (auto t = weak.lock()) sweep(t);
+  });
+}
+
+void HostCore::give_up(const std::shared_ptr<ComponentRecord>& rec) {
+  auto s = rec->status.load();
+  if (rec->stopping.load() || s == ComponentStatus::failed || s == ComponentStatus::stopped) return;
+  if (!rec->status.compare_exchange_strong(s, ComponentStatus::failed)) return;
+  rec->ready.store(false);
+  registry.erase(rec->address, rec.get());
+  const auto why = rec->last_error();
+  emit(EventKind::stopped, rec->address,
+       "given up by its supervisor: " + (why.empty() ? std::string("its group gave up") : why));
 }
 
 // ---- HostSystem --------------------------------------------------------------------------------
@@ -218,60 +243,207 @@ Result<std::unique_ptr<HostSystem>> HostSystem::create(HostOptions options) {
   return std::unique_ptr<HostSystem>(new HostSystem(std::move(core)));
 }
 
-Result<void> HostSystem::spawn(ComponentSpec spec) {
-  auto& c = *core_;
-  if (c.stopped.load()) return fail(Errc::system_stopped, spec.address);
-  if (spec.address.empty()) return fail(Errc::invalid_config, "component address is empty");
-  if (auto v = spec.grants.validate(); !v) return tl::unexpected(v.error());
-  if (spec.grants.storage.enabled && !c.store)
-    return fail(Errc::invalid_config, spec.address + ": storage granted but the host has no data_dir");
-  auto module = c.load_checked(spec.address, spec.file, spec.bytes, spec.grants, spec.module);
-  if (!module) return tl::unexpected(module.error());
+namespace {
+// Builds the rt supervisor spec of a group and a record per component (inserted in the registry).
+// On an error, undo() takes back what was inserted.
+class TreeBuilder {
+ public:
+  TreeBuilder(HostCore& core, std::shared_ptr<ComponentTree> tree) : c_(core), tree_(std::move(tree)) {}
 
-  const auto mailbox = spec.mailbox;
-  const auto sup = spec.supervision;
-  auto rec = std::make_shared<ComponentRecord>(c, std::move(spec), std::move(*module));
-  if (auto r = c.registry.insert(rec->address, rec); !r) return r;
-  if (c.store && rec->grants.storage.enabled) c.store->set_quota(rec->address, rec->grants.storage.quota_bytes);
-
-  // The first instance is instantiated and init'ed right here, on the spawning thread (errors
-  // come back directly, and no thread hand-off is waited for); the actor adopts it through its
-  // mailbox. Init's imports already act for the actor (subscriptions, timers, requests): what
-  // they bring in before the adoption is kept and handled after it.
-  rec->adopting.store(true);
-  rt::SupervisorSpec spec_sup;
-  spec_sup.strategy = rt::Strategy::one_for_one;
-  spec_sup.max_restarts = sup.max_restarts;
-  spec_sup.within = sup.within;
-  spec_sup.backoff = sup.backoff;
-  auto child = rt::ChildSpec::worker(rec->address, [rec] { return std::make_unique<ComponentActor>(rec); }, sup.restart);
-  child.mailbox = mailbox;
-  child.health = sup.health;
-  spec_sup.children.push_back(std::move(child));
-  rt::SpawnOptions so;
-  so.name = "component:" + rec->address;
-  auto s = c.actors->spawn_supervisor(std::move(spec_sup), std::move(so));
-  if (!s) {
-    c.registry.erase(rec->address, rec.get());
-    return tl::unexpected(s.error());
+  Result<rt::SupervisorSpec> build(GroupSpec& g, std::vector<std::string> path) {
+    if (g.children.empty()) return fail(Errc::invalid_config, "group '" + g.name + "' has no children");
+    if (!g.name.empty()) {
+      if (auto r = claim(g.name); !r) return tl::unexpected(r.error());
+      path.push_back(g.name);
+    }
+    rt::SupervisorSpec out;
+    out.strategy = g.strategy;
+    out.max_restarts = g.max_restarts;
+    out.within = g.within;
+    out.backoff = g.backoff;
+    for (auto& child : g.children) {
+      if (child.group) {
+        if (child.group->name.empty()) return fail(Errc::invalid_config, "a nested group has no name");
+        auto nested = build(*child.group, path);
+        if (!nested) return tl::unexpected(nested.error());
+        out.children.push_back(rt::ChildSpec::nested(child.group->name, std::move(*nested), child.group->restart));
+      } else if (child.component) {
+        auto rec = component(std::move(*child.component), path, g.strategy);
+        if (!rec) return tl::unexpected(rec.error());
+        auto spec = rt::ChildSpec::worker((*rec)->address, [r = *rec] { return std::make_unique<ComponentActor>(r); },
+                                          (*rec)->supervision.restart);
+        spec.mailbox = (*rec)->mailbox;
+        spec.health = (*rec)->supervision.health;
+        out.children.push_back(std::move(spec));
+      } else {
+        return fail(Errc::invalid_config, "group '" + g.name + "' has an empty child");
+      }
+    }
+    return out;
   }
-  rec->supervisor = *s;
-  rec->actor = c.actors->child(*s, rec->address);
-  auto abandon = [&](Error e) -> Result<void> {
-    rec->stopping.store(true);
-    c.actors->stop(*s, rt::StopMode::discard);
-    c.registry.erase(rec->address, rec.get());
-    rec->set_last_error(e.message());
-    return tl::unexpected(std::move(e));
-  };
-  auto live = ComponentActor::prepare(rec, rec->module(), rec->actor, *c.actors);
-  if (!live) return abandon(live.error());
-  if (auto r = rec->actor.tell(Adopt{std::make_shared<ComponentActor::Live>(std::move(*live))}); !r)
-    return abandon(r.error());
-  rec->status.store(ComponentStatus::running);
-  rec->ready.store(true, std::memory_order_release);
-  c.emit(EventKind::started, rec->address, rec->module()->info().sha256);
+
+  /// Finds each component's actor below the started root.
+  void resolve(const rt::ActorRef& root) {
+    for (auto& rec : records) {
+      rt::ActorRef parent = root;
+      for (std::size_t k = 1; k < rec->placement.groups.size(); ++k) parent = c_.actors->child(parent, rec->placement.groups[k]);
+      rec->actor = c_.actors->child(parent, rec->address);
+    }
+  }
+
+  void undo() {
+    for (auto& rec : records) c_.registry.erase(rec->address, rec.get());
+    std::lock_guard lock(c_.groups_mutex);
+    for (auto& name : tree_->groups) c_.groups.erase(name);
+  }
+
+  std::vector<std::shared_ptr<ComponentRecord>> records;  // in start order
+
+ private:
+  Result<void> claim(const std::string& name) {
+    std::lock_guard lock(c_.groups_mutex);
+    if (!c_.groups.emplace(name, tree_).second)
+      return fail(Errc::name_taken, "group '" + name + "'");
+    tree_->groups.push_back(name);
+    return {};
+  }
+
+  Result<std::shared_ptr<ComponentRecord>> component(ComponentSpec spec, const std::vector<std::string>& path,
+                                                     rt::Strategy strategy) {
+    if (spec.address.empty()) return fail(Errc::invalid_config, "component address is empty");
+    if (auto v = spec.grants.validate(); !v) return fail(v.error().code, spec.address + ": " + v.error().context);
+    if (spec.grants.storage.enabled && !c_.store)
+      return fail(Errc::invalid_config, spec.address + ": storage granted but the host has no data_dir");
+    auto module = c_.load_checked(spec.address, spec.file, spec.bytes, spec.grants, spec.module);
+    if (!module) return tl::unexpected(module.error());
+    auto rec = std::make_shared<ComponentRecord>(c_, std::move(spec), std::move(*module));
+    rec->placement = Placement{path, strategy, tree_};
+    if (auto r = c_.registry.insert(rec->address, rec); !r) return tl::unexpected(r.error());
+    records.push_back(rec);
+    tree_->members.push_back(rec);
+    return rec;
+  }
+
+  HostCore& c_;
+  std::shared_ptr<ComponentTree> tree_;
+};
+
+// Errors of a component in a tree name it first.
+Error naming(const std::string& address, Error e) {
+  if (e.context.rfind(address, 0) != 0) e.context = address + ": " + e.context;
+  return e;
+}
+}  // namespace
+
+Result<void> HostCore::start_tree(GroupSpec spec) {
+  if (stopped.load()) return fail(Errc::system_stopped, spec.name);
+  auto tree = std::make_shared<ComponentTree>();
+  TreeBuilder builder(*this, tree);
+  auto sup_spec = builder.build(spec, {});
+  if (!sup_spec) {
+    builder.undo();
+    return tl::unexpected(sup_spec.error());
+  }
+  for (auto& rec : builder.records) {
+    if (store && rec->grants.storage.enabled) store->set_quota(rec->address, rec->grants.storage.quota_bytes);
+    // The first instance is instantiated and init'ed below, on the spawning thread (errors come
+    // back directly, and no thread hand-off is waited for); the actor adopts it through its
+    // mailbox. Init's imports already act for the actor (subscriptions, timers, requests): what
+    // they bring in before the adoption is kept and handled after it.
+    rec->adopting.store(true);
+  }
+  rt::SpawnOptions so;
+  so.name = spec.name.empty() ? "component:" + builder.records.front()->address : "group:" + spec.name;
+  auto root = actors->spawn_supervisor(std::move(*sup_spec), std::move(so));
+  if (!root) {
+    builder.undo();
+    return tl::unexpected(root.error());
+  }
+  tree->root = *root;
+  builder.resolve(*root);
+  if (spec.name.empty()) builder.records.front()->supervisor = *root;
+  // Published before the inits run: a component's init may message one started after it.
+  for (auto& rec : builder.records) rec->ready.store(true, std::memory_order_release);
+  for (auto& rec : builder.records) {
+    auto live = ComponentActor::prepare(rec, rec->module(), rec->actor, *actors);
+    Result<void> adopted = live ? rec->actor.tell(Adopt{std::make_shared<ComponentActor::Live>(std::move(*live))})
+                                : Result<void>(tl::unexpected(live.error()));
+    if (!adopted) {
+      for (auto& r : builder.records) {
+        r->stopping.store(true);
+        r->ready.store(false);
+      }
+      actors->stop(*root, rt::StopMode::discard);
+      builder.undo();
+      rec->set_last_error(adopted.error().message());
+      return tl::unexpected(naming(rec->address, adopted.error()));
+    }
+    rec->status.store(ComponentStatus::running);
+    emit(EventKind::started, rec->address, rec->module()->info().sha256);
+  }
   return {};
+}
+
+Result<void> HostSystem::spawn(ComponentSpec spec) {
+  if (core_->stopped.load()) return fail(Errc::system_stopped, spec.address);
+  GroupSpec solo;  // unnamed: the component's own one-child supervisor
+  solo.max_restarts = spec.supervision.max_restarts;
+  solo.within = spec.supervision.within;
+  solo.backoff = spec.supervision.backoff;
+  solo.children.push_back(GroupSpec::Child::of(std::move(spec)));
+  return core_->start_tree(std::move(solo));
+}
+
+Result<void> HostSystem::spawn_group(GroupSpec spec) {
+  if (spec.name.empty()) return fail(Errc::invalid_config, "a group needs a name");
+  return core_->start_tree(std::move(spec));
+}
+
+Result<void> HostSystem::stop_group(std::string_view name) {
+  auto& c = *core_;
+  std::shared_ptr<ComponentTree> tree;
+  {
+    std::lock_guard lock(c.groups_mutex);
+    auto it = c.groups.find(name);
+    if (it == c.groups.end()) return fail(Errc::not_found, "group '" + std::string(name) + "'");
+    tree = it->second;
+  }
+  std::vector<std::shared_ptr<ComponentRecord>> below;
+  for (auto& w : tree->members)
+    if (auto r = w.lock()) {
+      auto& g = r->placement.groups;
+      if (std::find(g.begin(), g.end(), name) != g.end()) below.push_back(std::move(r));
+    }
+  rt::ActorRef ref = tree->root;  // the group's supervisor: the root, or found by path
+  if (!below.empty()) {
+    const auto& g = below.front()->placement.groups;
+    for (std::size_t k = 1; k < g.size() && g[k - 1] != name; ++k) ref = c.actors->child(ref, g[k]);
+  }
+  for (auto& r : below) {
+    r->stopping.store(true);
+    r->ready.store(false);
+    c.registry.erase(r->address, r.get());
+  }
+  c.actors->stop(ref, rt::StopMode::drain);
+  for (auto& r : below) {
+    r->status.store(ComponentStatus::stopped);
+    c.emit(EventKind::stopped, r->address, "its group '" + std::string(name) + "' was stopped");
+  }
+  // The group and the groups nested in it are gone; their names are free again.
+  std::set<std::string, std::less<>> gone{std::string(name)};
+  for (auto& r : below) {
+    auto& g = r->placement.groups;
+    gone.insert(std::find(g.begin(), g.end(), name), g.end());
+  }
+  std::lock_guard lock(c.groups_mutex);
+  for (auto& n : gone) c.groups.erase(n);
+  return {};
+}
+
+bool HostSystem::group_running(std::string_view name) const {
+  std::lock_guard lock(core_->groups_mutex);
+  auto it = core_->groups.find(name);
+  return it != core_->groups.end() && it->second->root.alive();
 }
 
 Result<void> HostSystem::stop(std::string_view address) {
@@ -281,7 +453,7 @@ Result<void> HostSystem::stop(std::string_view address) {
   rec->stopping.store(true);
   rec->ready.store(false);
   core_->registry.erase(address, rec.get());
-  core_->actors->stop(rec->supervisor, rt::StopMode::drain);
+  core_->actors->stop(rec->supervisor ? rec->supervisor : rec->actor, rt::StopMode::drain);
   rec->status.store(ComponentStatus::stopped);
   core_->emit(EventKind::stopped, rec->address, "stopped through the API");
   return {};

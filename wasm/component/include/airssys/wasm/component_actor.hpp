@@ -117,6 +117,15 @@ struct UpgradeRequest {
   std::promise<Result<void>> done;
 };
 
+struct ComponentTree;
+
+/// Where a component sits in its supervision tree; set before its actor starts.
+struct Placement {
+  std::vector<std::string> groups;  ///< enclosing group names, outermost first (empty: spawn's own)
+  rt::Strategy strategy = rt::Strategy::one_for_one;  ///< its parent group's
+  std::shared_ptr<ComponentTree> tree;
+};
+
 class ComponentRecord {
  public:
   ComponentRecord(HostCore& core, ComponentSpec spec, std::shared_ptr<const Module> module);
@@ -131,7 +140,8 @@ class ComponentRecord {
   const Supervision supervision;
   const rt::MailboxOptions mailbox;
 
-  rt::ActorRef supervisor;  // set before `ready`
+  Placement placement;
+  rt::ActorRef supervisor;  // spawn's own one-child supervisor (empty inside a group); set before `ready`
   rt::ActorRef actor;       // set before `ready`
   std::atomic<bool> ready{false};
 
@@ -208,6 +218,7 @@ class ComponentActor final : public rt::Actor {
   void apply_upgrade(UpgradeRequest& u);
   void deliver(abi::Message msg, RequestGuard* guard);
   void guest_failed(const Error& e, std::string_view during);
+  std::string restart_detail(const Error& reason) const;
 
   std::shared_ptr<ComponentRecord> record_;
   Live live_;

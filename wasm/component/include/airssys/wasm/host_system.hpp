@@ -5,9 +5,11 @@
 //   host->spawn(echo).value();
 //   auto answer = host->request("demo/echo", {'h', 'i'}, 100ms).get();   // expected<Bytes, RequestError>
 //
-// Every component runs as one rt actor (ComponentActor) under its own one-child supervisor, so
-// its restart policy, intensity and backoff are its own and a restart storm in one component
-// cannot take a neighbour down. Routing is point to point through the ComponentRegistry; requests
+// Every component runs as one rt actor (ComponentActor) under a supervisor: spawn() gives it a
+// one-child supervisor of its own (its restart intensity and backoff are its own and a restart
+// storm cannot take a neighbour down); spawn_group() starts a supervision tree of components and
+// nested groups whose strategies (one-for-one, one-for-all, rest-for-one), intensities and
+// escalation are rt's supervisors, as in OTP. Routing is point to point through the ComponentRegistry; requests
 // are tracked by one CorrelationTracker; capabilities come from the spawn's Grants and denials
 // are written to the audit log; storage is one LMDB store in data_dir, namespaced by address.
 //
@@ -84,6 +86,38 @@ struct ComponentSpec {
   std::vector<std::string> accepted_codecs;
   rt::MailboxOptions mailbox;  ///< size and overflow policy (fixed for the component's life)
   Supervision supervision;
+};
+
+/// A supervisor of components and nested groups (the manifest's [supervisor.NAME]). Inside a
+/// group a component's Supervision::restart, health and keep_queue_on_restart apply; its
+/// max_restarts, within and backoff do not: the group's apply to all its children. A group whose
+/// restart intensity is exceeded fails and its parent group restarts it (escalation); when the
+/// root group gives up, every component below it is given up.
+struct GroupSpec {
+  struct Child;
+  std::string name;  ///< unique among the host's groups (child name inside its parent)
+  rt::Strategy strategy = rt::Strategy::one_for_one;
+  unsigned max_restarts = 5;                 ///< restart intensity: at most this many restarts ...
+  std::chrono::milliseconds within{10'000};  ///< ... in this window, else the group fails
+  rt::Backoff backoff{};
+  rt::RestartPolicy restart = rt::RestartPolicy::permanent;  ///< as a child of its parent group
+  std::vector<Child> children;                               ///< in start order
+};
+
+/// One child of a group: a component or a nested group.
+struct GroupSpec::Child {
+  std::optional<ComponentSpec> component;
+  std::optional<GroupSpec> group;
+  static Child of(ComponentSpec c) {
+    Child x;
+    x.component = std::move(c);
+    return x;
+  }
+  static Child of(GroupSpec g) {
+    Child x;
+    x.group = std::move(g);
+    return x;
+  }
 };
 
 enum class ComponentStatus : std::uint8_t {
@@ -163,8 +197,22 @@ class HostSystem {
   /// without grant), invalid_config, io_error / malformed_module / invalid_module /
   /// missing_export..., guest_error (init returned err), or the init call's trap/limit error.
   Result<void> spawn(ComponentSpec spec);
+  /// Starts a supervision tree: every module of the tree is loaded and checked first, then the
+  /// supervisors start and each component's first instance is init'ed, depth first in start
+  /// order (init may already message components of the tree started later: the messages wait
+  /// for them). All or nothing: on an error nothing of the tree keeps running, and the error's
+  /// context starts with the address of the component at fault. Errors: as spawn, plus name_taken
+  /// (a group name in use) and invalid_config (an empty group, or one address twice).
+  Result<void> spawn_group(GroupSpec spec);
+  /// Stops a group and everything below it, children before parents (draining). A component
+  /// of a nested group can be stopped alone with stop(). Errors: not_found.
+  Result<void> stop_group(std::string_view name);
+  /// False once the group gave up (its intensity was exceeded and no parent restarted it) or
+  /// was stopped. Nested groups are running while their root is.
+  bool group_running(std::string_view name) const;
+
   /// Graceful stop (queued messages handled, then shutdown); the address is free afterwards.
-  /// Errors: not_found.
+  /// Inside a group the component is stopped alone and not restarted. Errors: not_found.
   Result<void> stop(std::string_view address);
   /// Fresh instance from the current module after the message being handled; queued messages
   /// are kept. Counts as a restart for the supervisor. Errors: not_found.
