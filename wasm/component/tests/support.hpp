@@ -7,12 +7,16 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <airssys/wasm/host_system.hpp>
+
+#define EXPECT_HAS(haystack, needle) EXPECT_NE((haystack).find(needle), std::string::npos) << (haystack)
+#define EXPECT_HAS_PREFIX(text, prefix) EXPECT_EQ((text).rfind(prefix, 0), 0u) << (text)
 
 namespace airssys::wasm::test {
 
