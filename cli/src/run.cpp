@@ -1,11 +1,10 @@
 // airssys run SYSTEM.toml: the manifest mapped onto a HostSystem, run until a signal or --for.
 //
-// Mapping (docs/command.md): every component is spawned with its grants, limits, codecs,
-// settings and restart policy; its restart intensity and backoff come from the supervisor that
-// lists it (or the defaults of the implicit top-level supervisor). HostSystem supervises each
-// component on its own, so the strategies one-for-all and rest-for-one are applied here: when a
-// component fails, the command restarts its siblings (all of them, or those after it) and, for
-// nested supervisors, every component below them.
+// Mapping (docs/command.md): every supervisor no other one lists becomes a HostSystem group
+// (spawn_group) with its nested supervisors, strategies, intensities and escalation; every
+// component no supervisor lists is spawned alone with the default intensity and backoff. The
+// implicit top level itself never gives up: a top-level group over its intensity gives up its
+// own components only.
 //
 // Signals: SIGINT and SIGTERM are blocked in every thread and taken by the main loop with
 // sigtimedwait, so shutdown runs on the main thread, never in a handler. A second signal during
@@ -20,7 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <deque>
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -153,7 +152,9 @@ rt::OverflowPolicy map(mf::MailboxPolicy p) {
   return rt::OverflowPolicy::reject;
 }
 
-wasm::ComponentSpec to_host_spec(const mf::SystemManifest& m, const mf::ComponentSpec& c) {
+mf::SupervisorSpec top_level_defaults() { return {}; }
+
+wasm::ComponentSpec to_host_spec(const mf::ComponentSpec& c) {
   wasm::ComponentSpec s;
   s.address = c.address;
   s.file = c.wasm;
@@ -171,47 +172,64 @@ wasm::ComponentSpec to_host_spec(const mf::SystemManifest& m, const mf::Componen
   s.accepted_codecs = c.codecs;
   s.mailbox = c.limits.mailbox ? rt::MailboxOptions::bounded(c.limits.mailbox, map(c.limits.mailbox_policy))
                                : rt::MailboxOptions::unbounded();
-  const mf::SupervisorSpec defaults;
-  const mf::SupervisorSpec* parent = m.parent_of(c.address);
-  const mf::SupervisorSpec& sup = parent ? *parent : defaults;
+  // Used when the component is spawned alone (no supervisor lists it); a group's apply otherwise.
+  const auto defaults = top_level_defaults();
   s.supervision.restart = map(c.restart);
-  s.supervision.max_restarts = sup.max_restarts;
-  s.supervision.within = sup.within;
-  s.supervision.backoff.initial = sup.backoff.initial;
-  s.supervision.backoff.max = sup.backoff.max;
-  s.supervision.backoff.multiplier = sup.backoff.multiplier;
+  s.supervision.max_restarts = defaults.max_restarts;
+  s.supervision.within = defaults.within;
+  s.supervision.backoff = {defaults.backoff.initial, defaults.backoff.max, defaults.backoff.multiplier};
   if (c.health) s.supervision.health = rt::HealthCheck{c.health->interval, c.health->timeout, c.health->failures};
   return s;
 }
 
-// Components in start order: depth first through the supervision tree.
-void start_order(const mf::SystemManifest& m, const std::vector<mf::ChildRef>& children,
-                 std::vector<std::string>& out) {
-  for (const auto& c : children) {
-    if (c.kind == mf::ChildRef::Kind::component)
-      out.push_back(c.name);
-    else if (const auto* s = m.supervisor(c.name))
-      start_order(m, s->children, out);
+rt::Strategy map(mf::Strategy s) {
+  switch (s) {
+    case mf::Strategy::one_for_one:
+      return rt::Strategy::one_for_one;
+    case mf::Strategy::one_for_all:
+      return rt::Strategy::one_for_all;
+    case mf::Strategy::rest_for_one:
+      return rt::Strategy::rest_for_one;
   }
+  return rt::Strategy::one_for_one;
 }
 
-// What the supervision strategy of `failed`'s supervisor restarts besides it.
-std::vector<std::string> siblings_to_restart(const mf::SystemManifest& m, const std::string& failed) {
-  std::vector<std::string> out;
-  const auto* sup = m.parent_of(failed);
-  if (!sup || sup->strategy == mf::Strategy::one_for_one) return out;
-  std::vector<mf::ChildRef> affected;
-  bool after = false;
-  for (const auto& c : sup->children) {
-    if (c.name == failed) {
-      after = true;
-      continue;
-    }
-    if (sup->strategy == mf::Strategy::one_for_all || after) affected.push_back(c);
+wasm::GroupSpec to_group(const mf::SystemManifest& m, const mf::SupervisorSpec& sup) {
+  wasm::GroupSpec g;
+  g.name = sup.name;
+  g.strategy = map(sup.strategy);
+  g.max_restarts = sup.max_restarts;
+  g.within = sup.within;
+  g.backoff = {sup.backoff.initial, sup.backoff.max, sup.backoff.multiplier};
+  g.restart = map(sup.restart);
+  for (const auto& c : sup.children) {
+    if (c.kind == mf::ChildRef::Kind::component)
+      g.children.push_back(wasm::GroupSpec::Child::of(to_host_spec(*m.component(c.name))));
+    else
+      g.children.push_back(wasm::GroupSpec::Child::of(to_group(m, *m.supervisor(c.name))));
   }
-  start_order(m, affected, out);
-  return out;
+  return g;
 }
+
+// Starts one child of the implicit top level. On an error, says where in the manifest.
+bool start_top_level(wasm::HostSystem& host, const mf::SystemManifest& m, const mf::ChildRef& child) {
+  Result<void> r = child.kind == mf::ChildRef::Kind::component
+                       ? host.spawn(to_host_spec(*m.component(child.name)))
+                       : host.spawn_group(to_group(m, *m.supervisor(child.name)));
+  if (r) return true;
+  // The component at fault is named first in the error.
+  const auto& context = r.error().context;
+  const mf::ComponentSpec* at_fault = m.component(child.name);
+  for (const auto& c : m.components)
+    if (context.rfind(c.address + ":", 0) == 0) at_fault = &c;
+  const auto& where = at_fault ? at_fault->where : m.supervisor(child.name)->where;
+  std::cerr << where.file << ":" << where.line << ":" << where.column << ": error: "
+            << (at_fault ? "component '" + at_fault->address + "'" : "supervisor '" + child.name + "'")
+            << " did not start: " << r.error().message() << '\n';
+  return false;
+}
+
+std::size_t count_components(const mf::SystemManifest& m) { return m.components.size(); }
 
 std::string format_duration(Clock::duration d) {
   char buf[32];
@@ -268,19 +286,19 @@ int run(const RunArgs& args) {
   const bool json = args.log_format == "json";
   Console console(threshold, json, !json && !args.no_status && ::isatty(STDERR_FILENO));
 
-  std::mutex failed_mutex;
-  std::deque<std::string> failed_queue;  // components whose failure may restart siblings
   wasm::HostOptions options;
   options.system.workers = m.workers;
   if (data_dir) options.data_dir = data_dir->string();
   if (m.audit_log) options.audit_path = m.audit_log->string();
+  std::mutex given_up_mutex;
+  std::map<std::string, std::string> given_up;  // address -> why, from stopped events
   options.on_event = [&](const wasm::ComponentEvent& e) {
+    if (e.kind == wasm::EventKind::stopped && e.detail.rfind("given up", 0) == 0) {
+      std::lock_guard lock(given_up_mutex);
+      given_up[e.address] = e.detail;
+    }
     const bool bad = e.kind == wasm::EventKind::failed;
     console.line(bad ? "warn" : "info", e.address, e.detail, wasm::to_string(e.kind));
-    if (bad) {
-      std::lock_guard lock(failed_mutex);
-      failed_queue.push_back(e.address);
-    }
   };
   options.on_log = [&](std::string_view address, abi::LogLevel level, std::string_view text) {
     console.line(abi::to_string(level), address, text);
@@ -300,19 +318,13 @@ int run(const RunArgs& args) {
     return sig > 0 ? sig : 0;
   };
 
-  std::vector<std::string> order;
-  start_order(m, m.top_level, order);
   int rc = kExitOk;
-  for (const auto& address : order) {
+  for (const auto& child : m.top_level) {
     if (int sig = pending_signal()) {  // Ctrl-C while loading: stop what started, start nothing more
       stop_reason = std::string(sig == SIGINT ? "SIGINT" : "SIGTERM") + " while starting";
       break;
     }
-    auto spawned = host.spawn(to_host_spec(m, *m.component(address)));
-    if (!spawned) {
-      const auto* c = m.component(address);
-      std::cerr << c->where.file << ":" << c->where.line << ":" << c->where.column << ": error: component '" << address
-                << "' did not start: " << spawned.error().message() << '\n';
+    if (!start_top_level(host, m, child)) {
       stop_reason = "a component did not start";
       rc = kExitFailure;
       break;
@@ -320,14 +332,14 @@ int run(const RunArgs& args) {
   }
   if (stop_reason.empty())
     console.line("info", "",
-                 "system '" + m.name + "' running: " + plural(order.size(), "component") +
+                 "system '" + m.name + "' running: " + plural(count_components(m), "component") +
                      (run_for ? ", for " + format_duration(*run_for) : ", until Ctrl-C / SIGTERM"));
 
-  // The main loop: signals, the end of --for, sibling restarts, the status line.
+  // The main loop: signals, the end of --for, everything given up, the status line.
   std::uint64_t last_handled = 0;
   auto last_tick = Clock::now();
-  std::map<std::string, Clock::time_point> restarted_by_strategy;
   std::map<std::string, std::uint64_t> last_by_component;
+  std::map<std::string, wasm::ComponentInfo> last_seen;  // kept for the summary once given up
   while (stop_reason.empty()) {
     timespec tick{0, 100'000'000};
     const int sig = sigtimedwait(&signals, nullptr, &tick);
@@ -339,27 +351,14 @@ int run(const RunArgs& args) {
       stop_reason = std::string(args.duration ? "--for " : "run_for ") + format_duration(*run_for) + " elapsed";
       break;
     }
-    std::deque<std::string> failed;
-    {
-      std::lock_guard lock(failed_mutex);
-      failed.swap(failed_queue);
-    }
-    for (const auto& f : failed)
-      for (const auto& sibling : siblings_to_restart(m, f)) {
-        // One strategy restart per sibling per failure burst (a failing sibling restarts itself).
-        auto& last = restarted_by_strategy[sibling];
-        if (Clock::now() - last < std::chrono::milliseconds(100)) continue;
-        last = Clock::now();
-        const auto* sup = m.parent_of(f);
-        console.line("info", sibling,
-                     "restarted by supervisor '" + sup->name + "' (" + std::string(mf::to_string(sup->strategy)) +
-                         ") after '" + f + "' failed",
-                     "strategy");
-        (void)host.restart(sibling);
-      }
     const auto now = Clock::now();
     if (now - last_tick < std::chrono::milliseconds(500)) continue;
     const auto infos = host.list();
+    if (infos.empty()) {
+      stop_reason = "every component was given up by its supervisor";
+      rc = kExitFailure;
+      break;
+    }
     std::uint64_t handled = 0, restarts = 0;
     std::size_t running = 0;
     for (const auto& i : infos) {
@@ -388,7 +387,10 @@ int run(const RunArgs& args) {
       lines.emplace_back(buf);
     }
     if (infos.size() > kRows) lines.push_back("  ... " + std::to_string(infos.size() - kRows) + " more");
-    for (const auto& i : infos) last_by_component[i.address] = i.handled;
+    for (const auto& i : infos) {
+      last_by_component[i.address] = i.handled;
+      last_seen[i.address] = i;
+    }
     last_handled = handled;
     last_tick = now;
     console.status(std::move(lines));
@@ -409,9 +411,23 @@ int run(const RunArgs& args) {
       }
     }
   });
-  const auto final_infos = host.list();
+  auto final_infos = host.list();
+  {  // Components given up on the way are in the summary too, as last seen.
+    std::lock_guard lock(given_up_mutex);
+    for (const auto& entry : given_up) {
+      const auto& address = entry.first;
+      if (std::any_of(final_infos.begin(), final_infos.end(), [&](auto& i) { return i.address == address; })) continue;
+      auto i = last_seen[address];
+      i.address = address;
+      i.status = wasm::ComponentStatus::failed;
+      i.last_error = entry.second;
+      final_infos.push_back(std::move(i));
+    }
+    std::sort(final_infos.begin(), final_infos.end(), [](auto& a, auto& b) { return a.address < b.address; });
+  }
   const std::size_t pending_at_stop = host.tracker().pending();
   host.shutdown();
+  const auto requests = host.stats().requests;  // every request resolved by now: pending is 0
   done.store(true);
   second_signal.join();
   const auto shutdown_took = Clock::now() - started - ran;
@@ -431,6 +447,12 @@ int run(const RunArgs& args) {
                      {"restarts", restarts},
                      {"failures", failures},
                      {"pending_at_stop", pending_at_stop},
+                     {"requests",
+                      {{"made", requests.registered},
+                       {"answered", requests.answered},
+                       {"timed_out", requests.timed_out},
+                       {"cancelled", requests.cancelled},
+                       {"unanswered", requests.pending}}},
                      {"shutdown_ms", std::chrono::duration_cast<std::chrono::milliseconds>(shutdown_took).count()}};
     auto& comps = j["components"] = nlohmann::json::array();
     for (const auto& i : final_infos)
@@ -458,6 +480,10 @@ int run(const RunArgs& args) {
       "answered with errors\n",
       static_cast<unsigned long long>(handled), static_cast<unsigned long long>(restarts),
       static_cast<unsigned long long>(failures), pending_at_stop);
+  std::printf("  requests: %llu made, %llu answered (errors included), %llu timed out, %llu cancelled, %zu unanswered\n",
+              static_cast<unsigned long long>(requests.registered), static_cast<unsigned long long>(requests.answered),
+              static_cast<unsigned long long>(requests.timed_out), static_cast<unsigned long long>(requests.cancelled),
+              requests.pending);
   if (m.audit_log) std::printf("  audit log: %s\n", m.audit_log->string().c_str());
   std::fflush(stdout);
   return rc;

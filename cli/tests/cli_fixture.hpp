@@ -92,5 +92,6 @@ class CliTest : public ::testing::Test {
 };
 
 #define EXPECT_HAS(haystack, needle) EXPECT_NE((haystack).find(needle), std::string::npos) << (haystack)
+#define ASSERT_HAS(haystack, needle) ASSERT_NE((haystack).find(needle), std::string::npos) << (haystack)
 
 }  // namespace airssys_cli_test

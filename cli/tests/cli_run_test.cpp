@@ -42,7 +42,7 @@ TEST_F(CliTest, RunForADurationRestartsAndSummarizes) {
   EXPECT_HAS(r.out, "t/flaky");
   EXPECT_HAS(r.out, "t/store");
   EXPECT_HAS(r.err, "failed");
-  EXPECT_HAS(r.err, "restarted by supervisor 'main' (one-for-all) after 't/flaky' failed");
+  EXPECT_HAS(r.err, "t/echo: restarted: restarted by supervisor 'main' (one-for-all) after: the guest trapped: t/flaky:");
   EXPECT_TRUE(fs::exists(dir_ / "data"));
   EXPECT_TRUE(fs::exists(dir_ / "audit.jsonl"));
   // JSON: one object per log line, the summary as one object on stdout.
@@ -104,6 +104,34 @@ TEST_F(CliTest, RunStopsGracefullyOnSigterm) {
   EXPECT_HAS(r.out, "stopped by SIGTERM");
   EXPECT_HAS(r.out, "requests pending at stop");
   EXPECT_HAS(r.err, "stopping (SIGTERM)");
+}
+
+TEST_F(CliTest, RunSigtermUnderLoadAnswersEveryPendingRequest) {
+  const std::string g = AIRSSYS_GUEST_DIR;
+  // Two requesters keep 30 requests each queued at a component that works 2 ms per request.
+  std::string sys = "[system]\nname = \"load\"\n\n[[component]]\naddress = \"t/slow\"\nwasm = \"" + g +
+                    "/slow.wasm\"\n";
+  for (const char* who : {"t/p1", "t/p2"})
+    sys += std::string("\n[[component]]\naddress = \"") + who + "\"\nwasm = \"" + g +
+           "/cli_pressure.wasm\"\nsettings = { target = \"t/slow\", inflight = 30, work = \"2\" }\n"
+           "grants = { request = [\"t/slow\"] }\n";
+  const auto file = write("load.toml", sys);
+  const pid_t pid = start(AIRSSYS_BIN, {"run", file.string(), "--log-format", "json"});
+  for (int i = 0; i < 400 && stderr_so_far().find(" answers, ") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  ASSERT_HAS(stderr_so_far(), " answers, ");  // the load is on
+  ::kill(pid, SIGTERM);
+  auto r = finish(pid);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto summary = nlohmann::json::parse(r.out);
+  EXPECT_EQ(summary["stopped_by"], "SIGTERM");
+  EXPECT_GT(summary["pending_at_stop"].get<int>(), 0) << r.out;  // requests were in flight
+  const auto& q = summary["requests"];
+  EXPECT_GT(q["made"].get<int>(), 60) << r.out;
+  EXPECT_EQ(q["unanswered"].get<int>(), 0) << r.out;
+  EXPECT_EQ(q["made"].get<int>(), q["answered"].get<int>() + q["timed_out"].get<int>() + q["cancelled"].get<int>())
+      << r.out;
+  for (const auto& c : summary["components"]) EXPECT_EQ(c["failures"].get<int>(), 0) << r.out;
 }
 
 // The signal mask of `pid` (SigBlk in /proc/PID/status), or 0.

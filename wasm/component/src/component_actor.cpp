@@ -242,14 +242,19 @@ bool ComponentActor::healthy() {
 
 void ComponentActor::guest_failed(const Error& e, std::string_view during) {
   auto& rec = *record_;
-  std::string reason = rec.address + ": " + std::string(during) + ": " + e.message();
+  // "<address>: <what failed>", naming the export only when the engine's text does not already.
+  std::string_view what = e.context;
+  if (what.rfind(rec.address + ": ", 0) == 0) what.remove_prefix(rec.address.size() + 2);
+  Error failure{e.code, rec.address + ": " +
+                            (what.find(during) == std::string_view::npos ? std::string(during) + ": " : "") +
+                            std::string(what)};
   rec.failures.fetch_add(1, std::memory_order_relaxed);
-  rec.set_last_error(reason);
+  rec.set_last_error(failure.message());
   rec.status.store(ComponentStatus::restarting);
   discard(live_, false);
-  rec.core.emit(EventKind::failed, rec.address, reason);
+  rec.core.emit(EventKind::failed, rec.address, failure.message());
   rec.core.watch(record_);
-  fail(Error{e.code, std::move(reason)});
+  fail(std::move(failure));
 }
 
 void ComponentActor::prepare_turn() {
