@@ -130,6 +130,12 @@ Result<void> Cell::enqueue(std::unique_ptr<Envelope> e, bool batchable) {
   return {};
 }
 
+Result<void> Cell::reconfigure_mailbox(MailboxOptions options) {
+  if (state() == ActorState::stopped) return fail(Errc::actor_stopped, name);
+  mailbox_.reconfigure(options);
+  return {};
+}
+
 void Cell::send_system(std::unique_ptr<Envelope> e) {
   system_pending_.fetch_add(1, std::memory_order_seq_cst);
   system_queue_.push(e.release());

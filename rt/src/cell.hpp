@@ -47,6 +47,8 @@ class Cell : public CellRefs {
   void send_system(std::unique_ptr<Envelope> e);
   ActorState state() const noexcept { return state_.load(std::memory_order_acquire); }
   ActorStats stats() const;
+  Result<void> reconfigure_mailbox(MailboxOptions options);
+  MailboxOptions mailbox_options() const noexcept { return mailbox_.options(); }
   ActorStats counters() const;  ///< stats() without the name (no allocation)
   std::uint64_t incarnation() const noexcept { return incarnation_.load(std::memory_order_acquire); }
 

@@ -263,6 +263,16 @@ std::vector<ActorStats> ActorSystem::actors() const {
   return out;
 }
 
+Result<void> ActorSystem::set_mailbox(const ActorRef& ref, MailboxOptions options) {
+  if (!ref) return fail(Errc::not_found, "empty actor ref");
+  return ref.cell()->reconfigure_mailbox(options);
+}
+
+std::optional<MailboxOptions> ActorSystem::mailbox_of(const ActorRef& ref) const {
+  if (!ref) return std::nullopt;
+  return ref.cell()->mailbox_options();
+}
+
 std::optional<ActorStats> ActorSystem::stats_of(const ActorRef& ref) const {
   if (!ref) return std::nullopt;
   return ref.cell()->stats();

@@ -508,6 +508,12 @@ Result<void> HostSystem::set_limits(std::string_view address, const ComponentLim
   return {};
 }
 
+Result<void> HostSystem::set_mailbox(std::string_view address, rt::MailboxOptions mailbox) {
+  auto rec = core_->registry.find(address);
+  if (!rec || !rec->ready.load(std::memory_order_acquire)) return fail(Errc::not_found, std::string(address));
+  return core_->actors->set_mailbox(rec->actor, mailbox);
+}
+
 Result<void> HostSystem::set_storage_quota(std::string_view address, std::uint64_t bytes) {
   auto rec = core_->registry.find(address);
   if (!rec) return fail(Errc::not_found, std::string(address));

@@ -82,6 +82,25 @@ TEST(Limits, DeadlineChangeTakesEffectWithoutRestart) {
   EXPECT_TRUE(eventually([&] { return ask(*host, "test/slow", "300") == "done"; }));
 }
 
+TEST(Limits, MailboxSizeAndPolicyChangeWithoutRestart) {
+  auto host = make_host();
+  ASSERT_TRUE(host->spawn(spec("test/slow", "slow")));  // unbounded by default
+  auto busy = host->request("test/slow", bytes("300"), 5000ms);  // keeps it busy
+  ASSERT_TRUE(eventually([&] { return host->info("test/slow")->mailbox_depth == 0; }));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(host->send("test/slow", bytes("0")));
+  ASSERT_TRUE(host->set_mailbox("test/slow", rt::MailboxOptions::bounded(6, rt::OverflowPolicy::reject)));
+  ASSERT_TRUE(host->send("test/slow", bytes("0")));
+  auto full = host->send("test/slow", bytes("0"));
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().code, Errc::mailbox_full);
+  ASSERT_TRUE(host->set_mailbox("test/slow", rt::MailboxOptions::bounded(100, rt::OverflowPolicy::reject)));
+  ASSERT_TRUE(host->send("test/slow", bytes("0")));
+  EXPECT_EQ(text(*busy.get()), "done");
+  EXPECT_TRUE(eventually([&] { return host->info("test/slow")->handled == 8; }));  // nothing queued was lost
+  EXPECT_EQ(host->info("test/slow")->restarts, 0u);
+  EXPECT_EQ(host->set_mailbox("test/nobody", {}).error().code, Errc::not_found);
+}
+
 TEST(Limits, FuelLimitStopsALoopingGuest) {
   auto host = make_host();
   auto s = spec("test/loop", "loop");

@@ -75,6 +75,14 @@ class ActorSystem {
 
   /// Graceful stop: on_stop runs; children stop before their parent.
   void stop(const ActorRef& ref, StopMode mode = StopMode::drain);
+  /// Changes a running actor's mailbox capacity and overflow policy for the next message sent.
+  /// Nothing queued is dropped: below a new, smaller capacity senders are refused (or evict, per
+  /// policy) until the depth falls under it. An unbounded mailbox can become bounded; once
+  /// bounded, capacity 0 means no limit (the actor keeps the locked ring). Survives restarts.
+  /// Errors: not_found (empty ref), actor_stopped.
+  Result<void> set_mailbox(const ActorRef& ref, MailboxOptions options);
+  /// The actor's current mailbox options (nullopt for an empty ref).
+  std::optional<MailboxOptions> mailbox_of(const ActorRef& ref) const;
   /// Immediate stop after the current message: no on_stop, queue discarded.
   void kill(const ActorRef& ref);
 

@@ -84,7 +84,7 @@ struct ComponentSpec {
   /// Codecs this component accepts (exact names). Empty: any. A message without a codec is
   /// always accepted; payloads are never transcoded.
   std::vector<std::string> accepted_codecs;
-  rt::MailboxOptions mailbox;  ///< size and overflow policy (fixed for the component's life)
+  rt::MailboxOptions mailbox;  ///< size and overflow policy (HostSystem::set_mailbox changes them)
   Supervision supervision;
 };
 
@@ -227,6 +227,9 @@ class HostSystem {
                             std::chrono::milliseconds wait = std::chrono::seconds(10));
   /// Changes a running component's limits; applied before its next guest call. Errors: not_found.
   Result<void> set_limits(std::string_view address, const ComponentLimits& limits);
+  /// Changes a running component's mailbox size and overflow policy for the next message, without
+  /// a restart; nothing queued is dropped (rt::ActorSystem::set_mailbox). Errors: not_found.
+  Result<void> set_mailbox(std::string_view address, rt::MailboxOptions mailbox);
   /// Changes the storage quota of `address` (its namespace) at once. Errors: not_found.
   Result<void> set_storage_quota(std::string_view address, std::uint64_t bytes);
 
