@@ -48,7 +48,7 @@ set(AIRSSYS_GUEST_C_FLAGS -std=c11)
 set(AIRSSYS_GUEST_CXX_FLAGS -std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics)
 # --stack-first: the shadow stack sits below the data, so overflowing it traps (address < 0)
 # instead of silently corrupting globals.
-set(AIRSSYS_GUEST_LINK_FLAGS -Wl,--no-entry -Wl,--stack-first -Wl,-z,stack-size=65536 -Wl,--strip-debug)
+set(AIRSSYS_GUEST_LINK_FLAGS -Wl,--no-entry -Wl,--stack-first -Wl,-z,stack-size=32768 -Wl,--strip-debug)
 
 if(NOT TARGET guests)
   add_custom_target(guests ALL)

@@ -116,7 +116,7 @@ COMMON="--target=wasm32-unknown-unknown -mbulk-memory -O2 -g0 -ffreestanding -no
 mkdir -p build
 "$CC" $COMMON -std=c11 -c sdk/src/guest.c -o build/guest.o
 "$CC" $COMMON @LANG_FLAGS@ -c @SOURCE@ -o build/@NAME@.o
-"$CC" --target=wasm32-unknown-unknown -nostdlib -Wl,--no-entry -Wl,--stack-first -Wl,-z,stack-size=65536 \
+"$CC" --target=wasm32-unknown-unknown -nostdlib -Wl,--no-entry -Wl,--stack-first -Wl,-z,stack-size=32768 \
   -Wl,--strip-debug build/guest.o build/@NAME@.o -o @NAME@.wasm
 if command -v wasm-objdump >/dev/null 2>&1; then
   if wasm-objdump -x -j Import @NAME@.wasm 2>/dev/null | grep '<- ' | grep -v '<- airssys:component/'; then
