@@ -177,7 +177,7 @@ void BM_TimeoutAccuracy(benchmark::State& state) {
   constexpr std::size_t kPending = 100'000;
   for (auto _ : state) {
     rt::ActorSystem sys(rt::SystemOptions{2});
-    CorrelationTracker t([&sys](std::chrono::milliseconds d, std::function<void()> fn) { sys.call_after(d, std::move(fn)); });
+    CorrelationTracker t([&sys](auto when, std::function<void()> fn) { sys.call_at(when, std::move(fn)); });
     auto sink = std::make_shared<LatenessSink>();
     std::vector<std::int64_t> deadline_us(kPending);
     std::unordered_map<std::uint64_t, std::size_t> index;

@@ -241,9 +241,13 @@ bool ActorSystem::cancel_timer(TimerId id) {
 }
 
 void ActorSystem::call_after(std::chrono::milliseconds delay, std::function<void()> fn) {
+  call_at(std::chrono::steady_clock::now() + delay, std::move(fn));
+}
+
+void ActorSystem::call_at(std::chrono::steady_clock::time_point when, std::function<void()> fn) {
   auto timer = std::make_shared<asio::steady_timer>(impl_->io);
-  asio::post(impl_->io, [timer, delay, fn = std::move(fn)]() mutable {
-    timer->expires_after(delay);
+  asio::post(impl_->io, [timer, when, fn = std::move(fn)]() mutable {
+    timer->expires_at(when);
     timer->async_wait([timer, fn = std::move(fn)](const asio::error_code& ec) {
       if (!ec) fn();
     });

@@ -221,7 +221,9 @@ std::size_t CorrelationTracker::fail_all(const abi::RequestError& error) {
 void CorrelationTracker::arm() {
   if (!scheduler_ || ticking_.load(std::memory_order_relaxed) || ticking_.exchange(true)) return;
   std::weak_ptr<TimerGuard> weak = guard_;
-  scheduler_(std::chrono::milliseconds(1), [weak] {
+  // The next millisecond boundary of the tracker's clock: a deadline tick is due exactly then.
+  const auto when = epoch_ + std::chrono::milliseconds(now_ms() + 1);
+  scheduler_(when, [weak] {
     auto g = weak.lock();
     if (!g) return;
     std::lock_guard lock(g->mutex);

@@ -64,7 +64,7 @@ class PromiseSink final : public ResponseSink {
 HostCore::HostCore(HostOptions o) : options(std::move(o)) {
   actors = std::make_unique<rt::ActorSystem>(options.system);
   tracker = std::make_unique<CorrelationTracker>(
-      [sys = actors.get()](std::chrono::milliseconds d, std::function<void()> fn) { sys->call_after(d, std::move(fn)); });
+      [sys = actors.get()](auto when, std::function<void()> fn) { sys->call_at(when, std::move(fn)); });
   for (unsigned mask = 0; mask < imports.size(); ++mask)
     abi::define_imports(imports[mask], abi::host_from_user_data, static_cast<abi::Interfaces>(mask));
 }

@@ -133,7 +133,7 @@ TEST(Correlation, FailAllResolvesEverything) {
 // Answers race timeouts driven by the real timer: every id is delivered exactly once.
 TEST(Correlation, ExactlyOnceUnderRacingAnswersAndTimeouts) {
   rt::ActorSystem sys(rt::SystemOptions{2});
-  CorrelationTracker t([&sys](std::chrono::milliseconds d, std::function<void()> fn) { sys.call_after(d, std::move(fn)); });
+  CorrelationTracker t([&sys](auto when, std::function<void()> fn) { sys.call_at(when, std::move(fn)); });
   auto sink = std::make_shared<CountingSink>();
   constexpr int kThreads = 4, kPerThread = 5000;
   std::atomic<std::uint64_t> answered{0};

@@ -104,6 +104,9 @@ class ActorSystem {
 
   /// Runs `fn` on the timer thread after `delay` (for host code that needs a deadline).
   void call_after(std::chrono::milliseconds delay, std::function<void()> fn);
+  /// Runs `fn` on the timer thread at `when` (or at once if it has passed): for periodic host
+  /// work that must not drift (each run schedules the next at an absolute time).
+  void call_at(std::chrono::steady_clock::time_point when, std::function<void()> fn);
 
   SystemStats stats() const;
   std::vector<ActorStats> actors() const;

@@ -42,8 +42,9 @@ using Outcome = tl::expected<abi::Bytes, abi::RequestError>;
 
 class CorrelationTracker {
  public:
-  /// Runs `fn` once after `delay` (the host passes rt::ActorSystem::call_after).
-  using Scheduler = std::function<void(std::chrono::milliseconds delay, std::function<void()> fn)>;
+  /// Runs `fn` once at `when` (the host passes rt::ActorSystem::call_at). The tracker asks for a
+  /// run at each millisecond boundary while requests are pending, so timeouts do not drift.
+  using Scheduler = std::function<void(std::chrono::steady_clock::time_point when, std::function<void()> fn)>;
 
   struct Stats {
     std::uint64_t registered = 0;
