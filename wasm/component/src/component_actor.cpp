@@ -360,6 +360,8 @@ void ComponentActor::receive(rt::Message& m) {
       rec.status.store(ComponentStatus::restarting);
       discard(live_, true);
       fail(Error{Errc::actor_failed, rec.address + ": restart requested"});
+    } else if (c->kind == Control::Kind::release_memory && live_.instance) {
+      rec.released_bytes.fetch_add(live_.instance->instance().release_zero_pages(), std::memory_order_relaxed);
     }
   }
 }

@@ -75,6 +75,8 @@ class HostCore {
   /// spawn and spawn_group (spawn's group is unnamed).
   Result<void> start_tree(GroupSpec spec);
   void shutdown();
+  /// Asks components idle since the previous sweep to release their zero pages; re-arms itself.
+  void sweep_idle();
 
  private:
   tl::expected<std::shared_ptr<ComponentRecord>, abi::SendError> target(std::string_view to, std::size_t size,

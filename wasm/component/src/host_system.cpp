@@ -67,6 +67,19 @@ HostCore::HostCore(HostOptions o) : options(std::move(o)) {
       [sys = actors.get()](auto when, std::function<void()> fn) { sys->call_at(when, std::move(fn)); });
   for (unsigned mask = 0; mask < imports.size(); ++mask)
     abi::define_imports(imports[mask], abi::host_from_user_data, static_cast<abi::Interfaces>(mask));
+  if (options.idle_release.count() > 0) actors->call_after(options.idle_release, [this] { sweep_idle(); });
+}
+
+void HostCore::sweep_idle() {
+  if (stopped.load()) return;
+  for (auto& r : registry.snapshot()) {
+    if (!r->ready.load(std::memory_order_acquire)) continue;
+    const auto handled = r->handled.load(std::memory_order_relaxed);
+    if (r->idle_mark.exchange(handled, std::memory_order_relaxed) != handled) continue;  // active since
+    if (r->released_mark.exchange(handled, std::memory_order_relaxed) == handled) continue;  // done already
+    (void)r->actor.tell(Control{Control::Kind::release_memory});
+  }
+  actors->call_after(options.idle_release, [this] { sweep_idle(); });
 }
 
 HostCore::~HostCore() {
@@ -532,6 +545,7 @@ ComponentInfo info_of(HostCore& c, const ComponentRecord& r) {
   i.handled = r.handled.load();
   i.restarts = r.restarts.load();
   i.failures = r.failures.load();
+  i.memory_released = r.released_bytes.load();
   if (r.actor)
     if (auto s = c.actors->stats_of(r.actor)) i.mailbox_depth = s->mailbox_depth;
   i.last_error = r.last_error();

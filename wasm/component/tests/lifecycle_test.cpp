@@ -101,6 +101,22 @@ TEST(Limits, MailboxSizeAndPolicyChangeWithoutRestart) {
   EXPECT_EQ(host->set_mailbox("test/nobody", {}).error().code, Errc::not_found);
 }
 
+TEST(Limits, IdleComponentsGiveBackZeroPagesAndKeepTheirState) {
+  HostOptions o;
+  o.idle_release = 30ms;
+  auto host = make_host(std::move(o));
+  ASSERT_TRUE(host->spawn(spec("test/c", "counter")));
+  for (int i = 1; i <= 5; ++i) ASSERT_EQ(ask(*host, "test/c", "inc"), std::to_string(i));
+  ASSERT_TRUE(eventually([&] { return host->info("test/c")->memory_released > 0; }));
+  const auto released = host->info("test/c")->memory_released;
+  EXPECT_LT(released, 64u * 1024);  // not the pages holding its data, stack top and heap
+  EXPECT_EQ(ask(*host, "test/c", "get"), "5");  // its state is intact
+  for (int i = 6; i <= 50; ++i) ASSERT_EQ(ask(*host, "test/c", "inc"), std::to_string(i));
+  // Active again, then idle again: released again.
+  EXPECT_TRUE(eventually([&] { return host->info("test/c")->memory_released > released; }));
+  EXPECT_EQ(ask(*host, "test/c", "get"), "50");
+}
+
 TEST(Limits, FuelLimitStopsALoopingGuest) {
   auto host = make_host();
   auto s = spec("test/loop", "loop");

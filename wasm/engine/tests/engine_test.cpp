@@ -204,6 +204,26 @@ TEST_F(EngineTest, DataSegmentsAndMemoryAccess) {
   EXPECT_EQ(v, 0xabcdef01u);
 }
 
+TEST_F(EngineTest, ReleasingZeroPagesKeepsEveryByte) {
+  auto i = instantiate("basic");  // one page, "hello" at 16
+  ASSERT_TRUE(call(*i, "store", {Value::i32(40000), Value::i32(0x11223344)}));
+  const std::vector<std::uint8_t> before(i->memory().begin(), i->memory().end());
+  const auto released = i->release_zero_pages();
+  // Whole 4 KiB pages inside the buffer that hold only zeros: not the two written ones.
+  EXPECT_GT(released, 0u);
+  EXPECT_LE(released, 65536u - 2 * 4096);
+  EXPECT_EQ(released % 4096, 0u);
+  const std::vector<std::uint8_t> after(i->memory().begin(), i->memory().end());
+  EXPECT_EQ(before, after);
+  ASSERT_TRUE(call(*i, "store", {Value::i32(20000), Value::i32(7)}));  // a released page, written again
+  std::uint32_t v;
+  std::memcpy(&v, i->memory().data() + 20000, 4);
+  EXPECT_EQ(v, 7u);
+  EXPECT_EQ(i->release_zero_pages() % 4096, 0u);
+  std::memcpy(&v, i->memory().data() + 40000, 4);
+  EXPECT_EQ(v, 0x11223344u);
+}
+
 TEST_F(EngineTest, InstancesAreIndependent) {
   auto m = load("basic");
   auto a = Instance::create(*m, {}, {});

@@ -94,7 +94,7 @@ struct Adopt {
 };
 /// Host -> actor control.
 struct Control {
-  enum class Kind : std::uint8_t { wake, restart, resume } kind;
+  enum class Kind : std::uint8_t { wake, restart, resume, release_memory } kind;
 };
 
 /// Pub/sub subscriptions of one component address, counted per pattern: two instances live
@@ -146,7 +146,7 @@ class ComponentRecord {
   std::atomic<bool> ready{false};
 
   std::atomic<ComponentStatus> status{ComponentStatus::starting};
-  std::atomic<std::uint64_t> handled{0}, restarts{0}, failures{0};
+  std::atomic<std::uint64_t> handled{0}, restarts{0}, failures{0}, released_bytes{0};
   std::atomic<std::uint64_t> next_epoch{1};
   std::atomic<std::uint64_t> limits_version{1};
   std::atomic<std::size_t> max_message_bytes;
@@ -154,6 +154,8 @@ class ComponentRecord {
   std::atomic<bool> stopping{false};
   std::atomic<bool> watching{false};  // a give-up check is scheduled
   std::atomic<bool> adopting{false};  // the first instance is being prepared by the spawning thread
+  // The idle sweep: `handled` at the previous sweep, and when its memory was last released.
+  std::atomic<std::uint64_t> idle_mark{~std::uint64_t{0}}, released_mark{~std::uint64_t{0}};
   SubscriptionBook subscriptions;
 
   bool accepts(std::optional<std::string_view> codec) const;

@@ -137,6 +137,7 @@ struct ComponentInfo {
   std::uint64_t restarts = 0;
   std::uint64_t failures = 0;
   std::uint64_t mailbox_depth = 0;
+  std::uint64_t memory_released = 0;  ///< bytes of zero pages given back while idle (HostOptions::idle_release)
   std::string last_error;
 };
 
@@ -162,6 +163,10 @@ struct HostOptions {
     return o;
   }();
   std::string audit_path;  ///< JSON-lines audit log; empty: none
+  /// A component that handled nothing for between one and two of these periods gives the OS back
+  /// the pages of its linear memory that hold only zeros (Instance::release_zero_pages), so idle
+  /// components hold about the memory they wrote. 0: never.
+  std::chrono::milliseconds idle_release{1000};
   AuditOptions audit;
   /// Component events, called on the thread where they happen (keep it short; no blocking call
   /// into HostSystem from it).

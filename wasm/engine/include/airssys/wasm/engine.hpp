@@ -188,6 +188,12 @@ class Instance {
   /// Fuel charged to the most recent call (top-level calls only). Exact when the call ran out of
   /// fuel; otherwise rounded up to the batch it finished in (at most 1000 over).
   virtual std::uint64_t last_call_fuel() const noexcept = 0;
+
+  /// Gives the OS back the 4 KiB pages of linear memory that hold only zeros; they read as zeros
+  /// again and are faulted back in when touched. Linear memory is allocated zero-filled, so
+  /// without this an instance holds all of its pages resident from the start; with it, an idle
+  /// instance holds about the pages it has written. Not during a call. Returns the bytes released.
+  std::size_t release_zero_pages() noexcept;
 };
 
 }  // namespace airssys::wasm
