@@ -46,6 +46,26 @@ ComponentRecord::ComponentRecord(HostCore& c, ComponentSpec spec, std::shared_pt
       module_(std::move(module)),
       limits_(spec.limits) {}
 
+bool ComponentRecord::reserve_file_bytes(std::uint64_t n) {
+  const std::uint64_t quota = core.store ? core.store->quota(address) : grants.storage.quota_bytes;
+  std::uint64_t kv = 0;
+  if (core.store)
+    if (auto u = core.store->usage(address)) kv = u->bytes;
+  std::uint64_t cur = file_bytes.load();
+  do {
+    if (cur + n + kv > quota) return false;
+  } while (!file_bytes.compare_exchange_weak(cur, cur + n));
+  if (core.store) core.store->set_external_bytes(address, cur + n);
+  return true;
+}
+
+void ComponentRecord::release_file_bytes(std::uint64_t n) {
+  std::uint64_t cur = file_bytes.load();
+  while (!file_bytes.compare_exchange_weak(cur, cur > n ? cur - n : 0)) {
+  }
+  if (core.store) core.store->set_external_bytes(address, cur > n ? cur - n : 0);
+}
+
 bool ComponentRecord::accepts(std::optional<std::string_view> codec) const {
   if (!codec || accepted_codecs.empty()) return true;
   return std::find(accepted_codecs.begin(), accepted_codecs.end(), *codec) != accepted_codecs.end();
@@ -140,6 +160,10 @@ Result<ComponentActor::Live> ComponentActor::prepare(const std::shared_ptr<Compo
   Live live;
   live.host = std::make_unique<InstanceHost>(rec, self, system, rec.next_epoch.fetch_add(1, std::memory_order_relaxed));
   live.limits_version = rec.limits_version.load(std::memory_order_acquire);
+  if (auto w = live.host->start_wasi(); !w) {
+    live.host->release();
+    return tl::unexpected(w.error());
+  }
   const auto limits = rec.limits();
   auto inst = abi::ComponentInstance::create(*module, rec.core.imports_for(rec.grants), *live.host, limits.engine,
                                              rec.address);
@@ -226,8 +250,16 @@ bool ComponentActor::healthy() {
   return h && *h != abi::Health::unhealthy;
 }
 
+void ComponentActor::guest_exited() {
+  auto& rec = *record_;
+  discard(live_, false);
+  rec.core.retire(rec, rt::StopMode::discard, "the guest exited with code 0 (proc_exit)");
+}
+
 void ComponentActor::guest_failed(const Error& e, std::string_view during) {
   auto& rec = *record_;
+  if (live_.host && live_.host->wasi())
+    if (auto code = live_.host->wasi()->exit_code(); code && *code == 0) return guest_exited();
   std::string reason = rec.address + ": " + std::string(during) + ": " + e.message();
   rec.failures.fetch_add(1, std::memory_order_relaxed);
   rec.set_last_error(reason);
@@ -363,7 +395,46 @@ InstanceHost::InstanceHost(ComponentRecord& record, rt::ActorRef self, rt::Actor
 
 InstanceHost::~InstanceHost() { release(); }
 
+Result<void> InstanceHost::start_wasi() {
+  wasi::Options o;
+  o.name = rec_.address;
+  o.args.push_back(rec_.address);
+  for (const auto& [k, v] : rec_.settings) {
+    if (k == "args") {  // extra argv words, split on spaces
+      for (std::size_t i = 0; i < v.size();) {
+        const auto j = std::min(v.find(' ', i), v.size());
+        if (j > i) o.args.push_back(v.substr(i, j - i));
+        i = j + 1;
+      }
+    }
+    if (!k.empty() && k.find('=') == std::string::npos && k.find('\0') == std::string::npos &&
+        v.find('\0') == std::string::npos)
+      o.env.push_back(k + "=" + v);
+  }
+  o.fs = rec_.grants.filesystem;
+  o.dir = rec_.files_dir;
+  o.max_lines_per_second = rec_.limits().max_log_lines_per_second;
+  o.line_burst = o.max_lines_per_second;
+  wasi::Hooks h;
+  HostCore* core = &core_;
+  ComponentRecord* rec = &rec_;
+  h.line = [core, rec](wasi::Stream s, std::string_view line) {
+    if (core->options.on_log)
+      core->options.on_log(rec->address, s == wasi::Stream::out ? abi::LogLevel::info : abi::LogLevel::warn, line);
+  };
+  h.denied = [core, rec](std::string_view call, std::string_view target, std::string_view reason) {
+    core->deny(rec->address, call, target, reason);
+  };
+  h.reserve = [rec](std::uint64_t n) { return rec->reserve_file_bytes(n); };
+  h.release = [rec](std::uint64_t n) { rec->release_file_bytes(n); };
+  auto s = wasi::State::create(std::move(o), std::move(h));
+  if (!s) return tl::unexpected(s.error());
+  wasi_ = std::move(*s);
+  return {};
+}
+
 void InstanceHost::release() {
+  if (wasi_) wasi_->flush();
   for (auto& [id, tid] : timers_) system_.cancel_timer(tid);
   timers_.clear();
   for (auto& s : subscriptions_) rec_.subscriptions.unsubscribe(system_.broker(), s, self_);

@@ -15,6 +15,7 @@
 #include <airssys/wasm/abi/host.hpp>
 #include <airssys/wasm/component_actor.hpp>
 #include <airssys/wasm/host_system.hpp>
+#include <airssys/wasm/wasi.hpp>
 
 namespace airssys::wasm {
 
@@ -58,6 +59,9 @@ class HostCore {
   /// Watches a failing component until it is restarted or given up.
   void watch(const std::shared_ptr<ComponentRecord>& rec);
   void shutdown();
+  /// Takes `rec` out of service for good (stop through the API, or the guest exited with 0):
+  /// unregisters it and stops its supervisor; no restart.
+  void retire(ComponentRecord& rec, rt::StopMode mode, std::string why);
 
  private:
   tl::expected<std::shared_ptr<ComponentRecord>, abi::SendError> target(std::string_view to, std::size_t size,
@@ -84,6 +88,9 @@ class InstanceHost final : public abi::Host {
   InstanceHost(ComponentRecord& record, rt::ActorRef self, rt::ActorSystem& system, std::uint64_t epoch);
   ~InstanceHost() override;
   std::uint64_t epoch() const noexcept { return epoch_; }
+  /// Creates the instance's WASI state (before the instance is linked). Errors: io_error.
+  Result<void> start_wasi();
+  wasi::State* wasi() noexcept { return wasi_.get(); }
   /// Cancels its timers and drops its subscriptions (the instance is going away).
   void release();
   void timer_fired(std::uint64_t id) { timers_.erase(id); }
@@ -128,6 +135,7 @@ class InstanceHost final : public abi::Host {
   double tokens_ = 0;  // token bucket for max_sends_per_second
   bool bucket_started_ = false;
   std::chrono::steady_clock::time_point refilled_;
+  std::unique_ptr<wasi::State> wasi_;
 };
 
 }  // namespace airssys::wasm

@@ -63,8 +63,15 @@ HostCore::HostCore(HostOptions o) : options(std::move(o)) {
   actors = std::make_unique<rt::ActorSystem>(options.system);
   tracker = std::make_unique<CorrelationTracker>(
       [sys = actors.get()](std::chrono::milliseconds d, std::function<void()> fn) { sys->call_after(d, std::move(fn)); });
-  for (unsigned mask = 0; mask < imports.size(); ++mask)
+  // WASI is offered to every component: its file functions check the filesystem grant per call.
+  auto wasi_of = [](CallContext& c) -> wasi::State* {
+    auto* h = abi::host_from_user_data(c);
+    return h ? static_cast<InstanceHost*>(h)->wasi() : nullptr;
+  };
+  for (unsigned mask = 0; mask < imports.size(); ++mask) {
     abi::define_imports(imports[mask], abi::host_from_user_data, static_cast<abi::Interfaces>(mask));
+    wasi::define(imports[mask], wasi_of);
+  }
 }
 
 HostCore::~HostCore() {
@@ -106,6 +113,10 @@ Result<std::shared_ptr<const Module>> HostCore::load_checked(std::string_view ad
   const auto& info = (*m)->info();
   if (auto e = abi::check_exports(info); !e) return tl::unexpected(e.error());
   auto report = abi::inspect_imports(info);
+  std::erase_if(report.foreign, [](const std::string& f) {  // "wasi_snapshot_preview1.fd_write"
+    return f.starts_with(wasi::kModule) && f.size() > wasi::kModule.size() && f[wasi::kModule.size()] == '.' &&
+           wasi::provides(std::string_view(f).substr(wasi::kModule.size() + 1));
+  });
   if (!report.foreign.empty()) {
     std::string list;
     for (auto& f : report.foreign) list += (list.empty() ? "" : ", ") + f;
@@ -175,6 +186,15 @@ tl::expected<std::uint64_t, SendError> HostCore::route_request(std::string_view 
   return id;
 }
 
+void HostCore::retire(ComponentRecord& rec, rt::StopMode mode, std::string why) {
+  rec.stopping.store(true);
+  rec.ready.store(false);
+  registry.erase(rec.address, &rec);
+  actors->stop(rec.supervisor, mode);
+  rec.status.store(ComponentStatus::stopped);
+  emit(EventKind::stopped, rec.address, std::move(why));
+}
+
 void HostCore::watch(const std::shared_ptr<ComponentRecord>& rec) {
   if (rec->watching.exchange(true)) return;
   std::weak_ptr<ComponentRecord> weak = rec;
@@ -225,6 +245,10 @@ Result<void> HostSystem::spawn(ComponentSpec spec) {
   if (auto v = spec.grants.validate(); !v) return tl::unexpected(v.error());
   if (spec.grants.storage.enabled && !c.store)
     return fail(Errc::invalid_config, spec.address + ": storage granted but the host has no data_dir");
+  if (spec.grants.filesystem != wasi::FsAccess::none && !c.store)
+    return fail(Errc::invalid_config, spec.address + ": filesystem granted (" +
+                                          std::string(wasi::to_string(spec.grants.filesystem)) +
+                                          ") but the host has no data_dir to hold its directory");
   auto module = c.load_checked(spec.address, spec.file, spec.bytes, spec.grants, spec.module);
   if (!module) return tl::unexpected(module.error());
 
@@ -232,7 +256,21 @@ Result<void> HostSystem::spawn(ComponentSpec spec) {
   const auto sup = spec.supervision;
   auto rec = std::make_shared<ComponentRecord>(c, std::move(spec), std::move(*module));
   if (auto r = c.registry.insert(rec->address, rec); !r) return r;
-  if (c.store && rec->grants.storage.enabled) c.store->set_quota(rec->address, rec->grants.storage.quota_bytes);
+  const bool files = rec->grants.filesystem != wasi::FsAccess::none;
+  if (c.store && (rec->grants.storage.enabled || files))
+    c.store->set_quota(rec->address, rec->grants.storage.quota_bytes);
+  if (files) {  // data_dir/files/<address>: created on first spawn, its bytes recounted each spawn
+    rec->files_dir = std::filesystem::path(c.options.data_dir) / "files" / wasi::directory_name(rec->address);
+    std::error_code ec;
+    std::filesystem::create_directories(rec->files_dir, ec);
+    if (ec) {
+      c.registry.erase(rec->address, rec.get());
+      return fail(Errc::io_error, rec->address + ": cannot create its directory " + rec->files_dir.string() + ": " +
+                                      ec.message());
+    }
+    rec->file_bytes.store(wasi::directory_bytes(rec->files_dir));
+    c.store->set_external_bytes(rec->address, rec->file_bytes.load());
+  }
 
   // The first instance is instantiated and init'ed right here, on the spawning thread (errors
   // come back directly, and no thread hand-off is waited for); the actor adopts it through its
@@ -278,12 +316,7 @@ Result<void> HostSystem::stop(std::string_view address) {
   auto rec = core_->registry.find(address);
   // Not ready: still being spawned (its actor refs are not published yet) or already going.
   if (!rec || !rec->ready.load(std::memory_order_acquire)) return fail(Errc::not_found, std::string(address));
-  rec->stopping.store(true);
-  rec->ready.store(false);
-  core_->registry.erase(address, rec.get());
-  core_->actors->stop(rec->supervisor, rt::StopMode::drain);
-  rec->status.store(ComponentStatus::stopped);
-  core_->emit(EventKind::stopped, rec->address, "stopped through the API");
+  core_->retire(*rec, rt::StopMode::drain, "stopped through the API");
   return {};
 }
 

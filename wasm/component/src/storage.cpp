@@ -297,7 +297,8 @@ Result<void> ComponentStore::set(std::string_view ns, std::string_view key, std:
   if (value.size() > options_.max_value_bytes)
     return fail(Errc::quota_exceeded, "value of " + std::to_string(value.size()) + " bytes (max " +
                                           std::to_string(options_.max_value_bytes) + " per value)");
-  const std::uint64_t limit = quota(ns);
+  const std::uint64_t quota_bytes = quota(ns), outside = external_bytes(ns);
+  const std::uint64_t limit = outside >= quota_bytes ? 0 : quota_bytes - outside;
   const std::string prefix = ns_prefix(ns);
   const std::string k = prefix + std::string(key);
   return env_->run(true, "storage set", [&](MDB_txn* txn, std::optional<Error>& error) {
@@ -319,7 +320,8 @@ Result<void> ComponentStore::set(std::string_view ns, std::string_view key, std:
     next.bytes += key.size() + value.size();
     if (next.bytes > limit && next.bytes > u.bytes) {
       error = Error{Errc::quota_exceeded, "namespace '" + std::string(ns) + "': " + std::to_string(next.bytes) +
-                                              " bytes after this write, quota " + std::to_string(limit)};
+                                              " bytes after this write, quota " + std::to_string(quota_bytes) +
+                                              (outside ? " (" + std::to_string(outside) + " of it used by files)" : "")};
       return MDB_SUCCESS;
     }
     MDB_val mv{value.size(), const_cast<std::uint8_t*>(value.data())};
@@ -411,6 +413,20 @@ void ComponentStore::set_quota(std::string_view ns, std::uint64_t bytes) {
     it->second = bytes;
   else
     quotas_.emplace(std::string(ns), bytes);
+}
+
+void ComponentStore::set_external_bytes(std::string_view ns, std::uint64_t bytes) {
+  std::lock_guard lock(quota_mutex_);
+  if (auto it = external_.find(ns); it != external_.end())
+    it->second = bytes;
+  else
+    external_.emplace(std::string(ns), bytes);
+}
+
+std::uint64_t ComponentStore::external_bytes(std::string_view ns) const {
+  std::lock_guard lock(quota_mutex_);
+  auto it = external_.find(ns);
+  return it == external_.end() ? 0 : it->second;
 }
 
 std::uint64_t ComponentStore::quota(std::string_view ns) const {

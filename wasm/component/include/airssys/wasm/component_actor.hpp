@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <memory>
@@ -145,6 +146,13 @@ class ComponentRecord {
   std::atomic<bool> watching{false};  // a give-up check is scheduled
   std::atomic<bool> adopting{false};  // the first instance is being prepared by the spawning thread
   SubscriptionBook subscriptions;
+  /// WASI files: the component's directory (set by spawn when the filesystem is granted) and the
+  /// bytes its files use, counted against its storage quota.
+  std::filesystem::path files_dir;
+  std::atomic<std::uint64_t> file_bytes{0};
+  /// False if `n` more bytes of files would exceed the quota (key-value bytes included).
+  bool reserve_file_bytes(std::uint64_t n);
+  void release_file_bytes(std::uint64_t n);
 
   bool accepts(std::optional<std::string_view> codec) const;
 
@@ -208,6 +216,8 @@ class ComponentActor final : public rt::Actor {
   void apply_upgrade(UpgradeRequest& u);
   void deliver(abi::Message msg, RequestGuard* guard);
   void guest_failed(const Error& e, std::string_view during);
+  /// The guest called proc_exit(0): the component stops normally (no restart).
+  void guest_exited();
 
   std::shared_ptr<ComponentRecord> record_;
   Live live_;
