@@ -79,6 +79,9 @@ function(_airssys_guest_object name src wasi out_var)
   set(common ${AIRSSYS_GUEST_COMMON_FLAGS})
   if(wasi)
     set(common ${AIRSSYS_GUEST_WASI_FLAGS})
+    if(NOT src MATCHES "\\.(cpp|cc|cxx)$")
+      set(lang_flags -std=gnu17)  # clang's default: POSIX (clock_gettime, usleep, strdup) visible
+    endif()
   endif()
   add_custom_command(OUTPUT ${obj}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_CURRENT_BINARY_DIR}/guest_obj/${name}

@@ -146,6 +146,7 @@ struct State::Impl {
   Bucket lines;
   Bucket denials;
   std::uint64_t dropped_since_note = 0;
+  Clock::time_point last_note{};
   std::optional<std::uint32_t> exit;
   Stats stats;
   std::vector<std::string> reported;  // unsupported functions already audited
@@ -169,11 +170,19 @@ struct State::Impl {
       ++dropped_since_note;
       return;
     }
-    if (dropped_since_note) {
+    // The note about dropped lines takes a token too, and comes at most once a second.
+    const auto now = Clock::now();
+    if (dropped_since_note && now - last_note >= std::chrono::seconds(1)) {
       const std::string note = "(" + std::to_string(dropped_since_note) + " lines dropped: rate limit of " +
                                std::to_string(opt.max_lines_per_second) + " lines/s)";
       dropped_since_note = 0;
+      last_note = now;
       if (hooks.line) hooks.line(s, note);
+      if (!lines.take()) {
+        ++stats.dropped_lines;
+        ++dropped_since_note;
+        return;
+      }
     }
     ++stats.lines;
     if (hooks.line) hooks.line(s, line);
