@@ -396,21 +396,7 @@ InstanceHost::InstanceHost(ComponentRecord& record, rt::ActorRef self, rt::Actor
 InstanceHost::~InstanceHost() { release(); }
 
 Result<void> InstanceHost::start_wasi() {
-  wasi::Options o;
-  o.name = rec_.address;
-  o.args.push_back(rec_.address);
-  for (const auto& [k, v] : rec_.settings) {
-    if (k == "args") {  // extra argv words, split on spaces
-      for (std::size_t i = 0; i < v.size();) {
-        const auto j = std::min(v.find(' ', i), v.size());
-        if (j > i) o.args.push_back(v.substr(i, j - i));
-        i = j + 1;
-      }
-    }
-    if (!k.empty() && k.find('=') == std::string::npos && k.find('\0') == std::string::npos &&
-        v.find('\0') == std::string::npos)
-      o.env.push_back(k + "=" + v);
-  }
+  wasi::Options o = wasi::options_from_settings(rec_.address, rec_.settings);
   o.fs = rec_.grants.filesystem;
   o.dir = rec_.files_dir;
   o.max_lines_per_second = rec_.limits().max_log_lines_per_second;

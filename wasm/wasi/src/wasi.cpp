@@ -814,6 +814,25 @@ void define(HostFunctions& out, StateResolver resolve) {
              });
 }
 
+Options options_from_settings(std::string address, const std::vector<std::pair<std::string, std::string>>& settings) {
+  Options o;
+  o.name = address;
+  o.args.push_back(std::move(address));
+  for (const auto& [k, v] : settings) {
+    if (k == "args") {
+      for (std::size_t i = 0; i < v.size();) {
+        const auto j = std::min(v.find(' ', i), v.size());
+        if (j > i) o.args.push_back(v.substr(i, j - i));
+        i = j + 1;
+      }
+    }
+    if (!k.empty() && k.find('=') == std::string::npos && k.find('\0') == std::string::npos &&
+        v.find('\0') == std::string::npos)
+      o.env.push_back(k + "=" + v);
+  }
+  return o;
+}
+
 bool provides(std::string_view name) noexcept { return name == "proc_exit" || find_fn(name) != nullptr; }
 
 bool is_filesystem(std::string_view name) noexcept {

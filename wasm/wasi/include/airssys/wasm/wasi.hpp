@@ -128,6 +128,11 @@ class State {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Options for a component from its settings: argv = [address] + the space-separated words of
+/// the setting "args"; environ = every setting as KEY=VALUE (keys with '=' or NUL, values with
+/// NUL are left out). Nothing else: the host's own environment never reaches a guest.
+Options options_from_settings(std::string address, const std::vector<std::pair<std::string, std::string>>& settings);
+
 /// Finds the State of the calling instance (nullptr: the call fails with host_error).
 using StateResolver = std::function<State*(CallContext&)>;
 
