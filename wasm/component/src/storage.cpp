@@ -407,32 +407,38 @@ Result<StorageUsage> ComponentStore::usage(std::string_view ns) {
   return StorageUsage{u.bytes, u.keys, quota(ns)};
 }
 
+namespace {
+using NsMap = std::map<std::string, std::uint64_t, std::less<>>;
+void put(NsMap& m, std::string_view ns, std::uint64_t v) {
+  if (auto it = m.find(ns); it != m.end())
+    it->second = v;
+  else
+    m.emplace(std::string(ns), v);
+}
+std::uint64_t get_or(const NsMap& m, std::string_view ns, std::uint64_t fallback) {
+  auto it = m.find(ns);
+  return it == m.end() ? fallback : it->second;
+}
+}  // namespace
+
 void ComponentStore::set_quota(std::string_view ns, std::uint64_t bytes) {
   std::lock_guard lock(quota_mutex_);
-  if (auto it = quotas_.find(ns); it != quotas_.end())
-    it->second = bytes;
-  else
-    quotas_.emplace(std::string(ns), bytes);
+  put(quotas_, ns, bytes);
 }
 
 void ComponentStore::set_external_bytes(std::string_view ns, std::uint64_t bytes) {
   std::lock_guard lock(quota_mutex_);
-  if (auto it = external_.find(ns); it != external_.end())
-    it->second = bytes;
-  else
-    external_.emplace(std::string(ns), bytes);
+  put(external_, ns, bytes);
 }
 
 std::uint64_t ComponentStore::external_bytes(std::string_view ns) const {
   std::lock_guard lock(quota_mutex_);
-  auto it = external_.find(ns);
-  return it == external_.end() ? 0 : it->second;
+  return get_or(external_, ns, 0);
 }
 
 std::uint64_t ComponentStore::quota(std::string_view ns) const {
   std::lock_guard lock(quota_mutex_);
-  auto it = quotas_.find(ns);
-  return it == quotas_.end() ? options_.default_quota_bytes : it->second;
+  return get_or(quotas_, ns, options_.default_quota_bytes);
 }
 
 Result<void> ComponentStore::sync() {
