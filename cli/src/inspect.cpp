@@ -55,7 +55,7 @@ int inspect(const InspectArgs& args) {
   const auto wasi_functions = wasm::wasi::imported_functions(info);
   std::vector<std::string> wasi_files;  // the WASI functions that need grants.filesystem to work
   for (const auto& f : wasi_functions)
-    if (wasm::wasi::is_filesystem(f)) wasi_files.push_back(f);
+    if (wasm::wasi::is_filesystem(f) && wasm::wasi::implemented(f)) wasi_files.push_back(f);
   const bool component = exports.has_value() && foreign.empty() && report.mistyped.empty();
 
   if (args.json) {
@@ -126,8 +126,12 @@ int inspect(const InspectArgs& args) {
   if (!wasi_functions.empty()) {
     out << "  wasi      " << wasi_functions.size() << " functions of " << wasm::wasi::kModule << " (docs/wasi.md)\n";
     for (const auto& f : wasi_functions)
-      out << "            " << f << (wasm::wasi::provides(f) ? "" : "  (not provided: the module cannot link)")
-          << (wasm::wasi::is_filesystem(f) ? "  (files: needs grants.filesystem)" : "") << '\n';
+      out << "            " << f
+          << (!wasm::wasi::provides(f)      ? "  (unknown: the module cannot link)"
+              : !wasm::wasi::implemented(f) ? "  (not provided: returns ENOSYS)"
+              : wasm::wasi::is_filesystem(f) ? "  (files: needs grants.filesystem)"
+                                            : "")
+          << '\n';
   }
   if (needs.empty()) out << "  grants    none needed\n";
   for (std::size_t i = 0; i < needs.size(); ++i)

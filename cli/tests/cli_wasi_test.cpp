@@ -68,6 +68,8 @@ TEST_F(CliTest, InspectListsWasiImports) {
   EXPECT_HAS(r.out, "functions of wasi_snapshot_preview1");
   EXPECT_HAS(r.out, "            fd_write\n");
   EXPECT_HAS(r.out, "            path_open  (files: needs grants.filesystem)");
+  EXPECT_HAS(r.out, "            fd_renumber  (not provided: returns ENOSYS)");
+  EXPECT_HAS(r.out, "without it, wasi.path_open and the other file calls fail with ENOTCAPABLE");
   EXPECT_HAS(r.out, "optional  grants.filesystem");
   r = airssys({"inspect", "--json", guest("wasi_app")});
   EXPECT_HAS(r.out, "\"wasi_functions\"");

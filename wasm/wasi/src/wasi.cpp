@@ -835,6 +835,11 @@ Options options_from_settings(std::string address, const std::vector<std::pair<s
 
 bool provides(std::string_view name) noexcept { return name == "proc_exit" || find_fn(name) != nullptr; }
 
+bool implemented(std::string_view name) noexcept {
+  const Fn* f = find_fn(name);
+  return name == "proc_exit" || (f && f->body);
+}
+
 bool is_filesystem(std::string_view name) noexcept {
   const Fn* f = find_fn(name);
   return f && f->fs;

@@ -211,6 +211,8 @@ TEST(WasiNames, TablesAndNames) {
   EXPECT_FALSE(provides("fd_teleport"));
   EXPECT_TRUE(is_filesystem("path_open"));
   EXPECT_FALSE(is_filesystem("fd_write"));
+  EXPECT_TRUE(implemented("path_open"));
+  EXPECT_FALSE(implemented("fd_renumber"));
   EXPECT_EQ(parse_fs_access("read-only"), FsAccess::read_only);
   EXPECT_EQ(parse_fs_access("rw"), std::nullopt);
   EXPECT_EQ(directory_name("shop/cart"), "shop%2Fcart");

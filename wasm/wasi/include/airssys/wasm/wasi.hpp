@@ -141,6 +141,8 @@ void define(HostFunctions& out, StateResolver resolve);
 
 /// True if `name` is a preview 1 function this host defines (all of them, some as ENOSYS).
 bool provides(std::string_view name) noexcept;
+/// True if `name` does something (false for the ENOSYS ones, and for names not in preview 1).
+bool implemented(std::string_view name) noexcept;
 /// True for the functions that work on paths or file descriptors beyond stdio (they need the
 /// filesystem grant to do anything).
 bool is_filesystem(std::string_view name) noexcept;
