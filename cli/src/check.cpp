@@ -39,9 +39,9 @@ void check_module(wasm::Engine& engine, const mf::ComponentSpec& c, Report& repo
     report.emit(mf::Severity::error, c.wasm_where, label + " is not an airssys component: " + ex.error().message(),
                 "module", "build it with the guest SDK (airssys new, docs/guest-guide.md)");
   const auto imports = abi::inspect_imports(info);
-  for (const auto& f : imports.foreign)
+  for (const auto& f : foreign_imports(imports))
     report.emit(mf::Severity::error, c.wasm_where, label + ": imports " + f + ", which the host does not provide",
-                "module", "guests are freestanding: no libc/WASI imports");
+                "module", "only the airssys interfaces and WASI preview 1 (wasi_snapshot_preview1) are provided");
   for (const auto& f : imports.mistyped)
     report.emit(mf::Severity::error, c.wasm_where, label + ": mistyped import " + f, "module");
   for (const auto& m : info.memories)
@@ -87,9 +87,11 @@ std::optional<mf::SystemManifest> check_system(const std::filesystem::path& mani
     for (const auto& c : loaded.manifest->components) check_module(engine, c, report);
     if (!loaded.manifest->data_dir)
       for (const auto& c : loaded.manifest->components)
-        if (c.grants.storage) {
+        if (c.grants.storage || c.grants.filesystem != "none") {
           report.emit(mf::Severity::warning, c.grants_where,
-                      "component '" + c.address + "' is granted storage but the system has no data_dir", "grants",
+                      "component '" + c.address + "' is granted " + (c.grants.storage ? "storage" : "a filesystem") +
+                          " but the system has no data_dir",
+                      "grants",
                       "set [system] data_dir, or pass airssys run --data-dir DIR");
           break;
         }

@@ -68,6 +68,10 @@ struct RunArgs {
 };
 int run(const RunArgs& args);
 
+/// The foreign imports of a module that the host cannot link: those outside the airssys contract
+/// and outside WASI preview 1.
+std::vector<std::string> foreign_imports(const wasm::abi::ImportReport& report);
+
 struct InvokeArgs {
   std::filesystem::path file;
   std::string message;  ///< text, or @FILE
@@ -81,6 +85,8 @@ struct InvokeArgs {
   std::string deadline = "5s";
   std::string wait = "0s";  ///< how long to keep running timers and self-sends afterwards
   std::string quota = "1MiB";
+  std::optional<std::filesystem::path> dir;  ///< --dir: the WASI preopened directory
+  std::string fs;                            ///< --fs read-only|read-write (default read-write with --dir)
   bool hex_output = false;
 };
 int invoke(const InvokeArgs& args);

@@ -1,6 +1,7 @@
 // airssys inspect FILE.wasm [--json]: what a module is and what it needs, without running it.
 #include <airssys/wasm/abi/contract.hpp>
 #include <airssys/wasm/engine.hpp>
+#include <airssys/wasm/wasi.hpp>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -50,7 +51,12 @@ int inspect(const InspectArgs& args) {
   std::vector<std::string> interfaces;
   for (auto i : {abi::Interface::messaging, abi::Interface::services, abi::Interface::storage})
     if (abi::contains(report.interfaces, i)) interfaces.emplace_back(abi::to_string(i));
-  const bool component = exports.has_value() && report.foreign.empty() && report.mistyped.empty();
+  const auto foreign = foreign_imports(report);
+  const auto wasi_functions = wasm::wasi::imported_functions(info);
+  std::vector<std::string> wasi_files;  // the WASI functions that need grants.filesystem to work
+  for (const auto& f : wasi_functions)
+    if (wasm::wasi::is_filesystem(f) && wasm::wasi::implemented(f)) wasi_files.push_back(f);
+  const bool component = exports.has_value() && foreign.empty() && report.mistyped.empty();
 
   if (args.json) {
     nlohmann::json j;
@@ -79,13 +85,20 @@ int inspect(const InspectArgs& args) {
     auto& c = j["contract"];
     c["interfaces"] = interfaces;
     c["functions"] = report.functions;
-    c["foreign_imports"] = report.foreign;
+    c["foreign_imports"] = foreign;
+    c["wasi_functions"] = wasi_functions;
+    c["wasi_filesystem_functions"] = wasi_files;
     c["mistyped_imports"] = report.mistyped;
     c["exports_ok"] = exports.has_value();
     if (!exports) c["exports_error"] = exports.error().message();
     auto& g = j["grants_needed"] = nlohmann::json::array();
     for (const auto& n : needs)
       g.push_back({{"grant", n.grant}, {"because", n.function}, {"manifest", describe_grant(n)}});
+    if (!wasi_files.empty())
+      g.push_back({{"grant", "filesystem"},
+                   {"because", "wasi." + wasi_files.front()},
+                   {"manifest", "grants.filesystem = \"read-only\" | \"read-write\""},
+                   {"optional", true}});
     std::cout << j.dump(2) << '\n';
     return kExitOk;
   }
@@ -104,15 +117,28 @@ int inspect(const InspectArgs& args) {
   }
   out << "  component " << (component ? "yes: implements airssys:component@0.1.0" : "no") << '\n';
   if (!exports) out << "            " << exports.error().message() << '\n';
-  for (const auto& f : report.foreign) out << "            foreign import " << f << " (the host cannot link it)\n";
+  for (const auto& f : foreign) out << "            foreign import " << f << " (the host cannot link it)\n";
   for (const auto& f : report.mistyped) out << "            mistyped import " << f << '\n';
   out << "  uses      " << (interfaces.empty() ? std::string("no host interface") : "");
   for (std::size_t i = 0; i < interfaces.size(); ++i) out << (i ? ", " : "") << interfaces[i];
   out << '\n';
   for (const auto& f : report.functions) out << "            " << f << '\n';
+  if (!wasi_functions.empty()) {
+    out << "  wasi      " << wasi_functions.size() << " functions of " << wasm::wasi::kModule << " (docs/wasi.md)\n";
+    for (const auto& f : wasi_functions)
+      out << "            " << f
+          << (!wasm::wasi::provides(f)      ? "  (unknown: the module cannot link)"
+              : !wasm::wasi::implemented(f) ? "  (not provided: returns ENOSYS)"
+              : wasm::wasi::is_filesystem(f) ? "  (files: needs grants.filesystem)"
+                                            : "")
+          << '\n';
+  }
   if (needs.empty()) out << "  grants    none needed\n";
   for (std::size_t i = 0; i < needs.size(); ++i)
     out << (i ? "            " : "  grants    ") << describe_grant(needs[i]) << "  (for " << needs[i].function << ")\n";
+  if (!wasi_files.empty())
+    out << "  optional  grants.filesystem = \"read-only\" | \"read-write\"  (without it, wasi." << wasi_files.front()
+        << " and the other file calls fail with ENOTCAPABLE)\n";
   out << "  imports   " << info.imports.size() << '\n';
   for (const auto& i : info.imports)
     out << "            " << i.module << " " << i.name << " " << kind_name(i.kind)

@@ -3,11 +3,14 @@
 // LocalHost is a real abi::Host for a single component: it is its own world. Logs go to stderr,
 // clocks and random bytes are real, storage is an in-memory namespace with a quota, timers and
 // messages the component sends to itself run after the answer for --wait, and everything aimed
-// at another address gets target-not-found (there is nobody else).
+// at another address gets target-not-found (there is nobody else). WASI preview 1 is offered too
+// (docs/wasi.md): printed lines go to stderr like logs, environ comes from --setting, and
+// --dir DIR [--fs read-only|read-write] preopens a directory; file bytes count against --quota.
 #include <airssys/wasm/abi/component.hpp>
 #include <airssys/wasm/abi/host.hpp>
 #include <airssys/wasm/engine.hpp>
 #include <airssys/wasm/manifest.hpp>
+#include <airssys/wasm/wasi.hpp>
 #include <algorithm>
 #include <chrono>
 #include <deque>
@@ -105,7 +108,7 @@ class LocalHost final : public abi::Host {
     auto it = store_.find(key);
     const std::uint64_t old = it == store_.end() ? 0 : key.size() + it->second.size();
     const std::uint64_t now = key.size() + value.size();
-    if (now > old && bytes_ - old + now > quota_)
+    if (now > old && bytes_ + file_bytes_ - old + now > quota_)
       return tl::unexpected(abi::StorageError{abi::StorageError::Kind::quota_exceeded, {}});
     bytes_ = bytes_ - old + now;
     store_[std::string(key)] = abi::Bytes(value.begin(), value.end());
@@ -137,6 +140,30 @@ class LocalHost final : public abi::Host {
 
   std::deque<Pending>& pending() { return pending_; }
 
+  /// WASI: lines as logs, denials as host notes, file bytes and storage share the quota.
+  Result<void> start_wasi(wasm::wasi::Options o) {
+    namespace wasi = wasm::wasi;
+    wasi::Hooks h;
+    h.line = [this](wasi::Stream s, std::string_view line) {
+      log(s == wasi::Stream::out ? abi::LogLevel::info : abi::LogLevel::warn, line);
+    };
+    h.denied = [this](std::string_view call, std::string_view target, std::string_view reason) {
+      note("denied " + std::string(call) + " '" + std::string(target) + "': " + std::string(reason));
+    };
+    h.reserve = [this](std::uint64_t n) {
+      if (bytes_ + file_bytes_ + n > quota_) return false;
+      file_bytes_ += n;
+      return true;
+    };
+    h.release = [this](std::uint64_t n) { file_bytes_ -= std::min(n, file_bytes_); };
+    if (!o.dir.empty()) file_bytes_ = wasi::directory_bytes(o.dir);
+    auto s = wasi::State::create(std::move(o), std::move(h));
+    if (!s) return tl::unexpected(s.error());
+    wasi_ = std::move(*s);
+    return {};
+  }
+  wasm::wasi::State* wasi() { return wasi_.get(); }
+
  private:
   tl::unexpected<abi::SendError> not_found(std::string_view to) {
     note("send to '" + std::string(to) + "': target-not-found (invoke runs the component alone)");
@@ -156,7 +183,9 @@ class LocalHost final : public abi::Host {
   std::string address_;
   std::uint64_t quota_;
   std::uint64_t bytes_ = 0;
+  std::uint64_t file_bytes_ = 0;  // WASI files under --dir
   std::uint64_t next_timer_ = 0;
+  std::unique_ptr<wasm::wasi::State> wasi_;
   std::map<std::string, abi::Bytes, std::less<>> store_;
   std::deque<Pending> pending_;
   std::mt19937_64 random_{std::random_device{}()};
@@ -208,6 +237,25 @@ int invoke(const InvokeArgs& args) {
     }
     config.settings.emplace_back(s.substr(0, eq), s.substr(eq + 1));
   }
+  auto fs = wasm::wasi::FsAccess::none;
+  if (!args.fs.empty()) {
+    auto parsed = wasm::wasi::parse_fs_access(args.fs);
+    if (!parsed) {
+      print_error("invoke", "--fs '" + args.fs + "' is not read-only, read-write or none");
+      return kExitUsage;
+    }
+    if (*parsed != wasm::wasi::FsAccess::none && !args.dir) {
+      print_error("invoke", "--fs " + args.fs + " needs --dir DIR (the directory to preopen)");
+      return kExitUsage;
+    }
+    fs = *parsed;
+  } else if (args.dir) {
+    fs = wasm::wasi::FsAccess::read_write;
+  }
+  if (args.dir && fs != wasm::wasi::FsAccess::none && !std::filesystem::is_directory(*args.dir)) {
+    print_error("invoke", "--dir '" + args.dir->string() + "' is not a directory");
+    return kExitUsage;
+  }
   auto payload = read_message(args.message);
   if (!payload) {
     print_error("invoke", "cannot read the message file '" + args.message.substr(1) + "'");
@@ -225,15 +273,38 @@ int invoke(const InvokeArgs& args) {
   limits.fuel_per_call = args.fuel;
   limits.deadline_ms = static_cast<std::uint32_t>(deadline->count());
   LocalHost host(address, *quota);
-  auto comp = abi::ComponentInstance::create(**mod, host, limits, address);
+  wasm::wasi::Options wasi_options = wasm::wasi::options_from_settings(address, config.settings);
+  wasi_options.fs = fs;
+  if (fs != wasm::wasi::FsAccess::none) wasi_options.dir = *args.dir;
+  wasi_options.max_lines_per_second = 0;  // one message from a terminal: print everything
+  if (auto w = host.start_wasi(std::move(wasi_options)); !w) {
+    print_error("invoke", w.error().message());
+    return kExitUsage;
+  }
+  static const wasm::HostFunctions imports = [] {
+    wasm::HostFunctions f;
+    abi::define_imports(f, abi::host_from_user_data);
+    wasm::wasi::define(f, [](wasm::CallContext& c) { return static_cast<LocalHost*>(abi::host_from_user_data(c))->wasi(); });
+    return f;
+  }();
+  auto comp = abi::ComponentInstance::create(**mod, imports, host, limits, address);
   if (!comp) {
     print_error("invoke", args.file.string() + ": " + comp.error().message());
     return kExitUsage;
   }
   abi::ComponentInstance& c = **comp;
 
+  // proc_exit: the guest stopped itself; 0 is a normal end.
+  auto exited = [&]() -> std::optional<int> {
+    auto code = host.wasi()->exit_code();
+    if (!code) return std::nullopt;
+    host.wasi()->flush();
+    std::cerr << "[host] the component exited with code " << *code << " (proc_exit)\n";
+    return *code == 0 ? kExitOk : kExitFailure;
+  };
   auto init = c.init(config);
   if (!init) {
+    if (auto rc = exited()) return *rc;
     print_error("invoke", "init failed: " + init.error().message());
     return kExitFailure;
   }
@@ -250,6 +321,7 @@ int invoke(const InvokeArgs& args) {
   auto answer = c.handle_message(msg);
   int rc = kExitOk;
   if (!answer) {
+    if (auto rc = exited()) return *rc;
     print_error("invoke", "handle-message failed: " + answer.error().message());
     return kExitFailure;
   }
@@ -277,6 +349,7 @@ int invoke(const InvokeArgs& args) {
               << (p.timer ? "timer " + std::to_string(p.timer) : std::string("a self-sent message")) << '\n';
     auto r = c.handle_message(p.message);
     if (!r) {
+      if (auto rc = exited()) return *rc;
       print_error("invoke", "handle-message failed: " + r.error().message());
       return kExitFailure;
     }
@@ -286,9 +359,11 @@ int invoke(const InvokeArgs& args) {
     std::cerr << "[host] " << pending.size() << " timer(s)/message(s) left undelivered (use --wait DURATION)\n";
 
   if (auto s = c.shutdown(); !s) {
+    if (auto code = exited()) return *code;
     print_error("invoke", "shutdown failed: " + s.error().message());
     return kExitFailure;
   }
+  host.wasi()->flush();  // a last line without '\n'
   return rc;
 }
 

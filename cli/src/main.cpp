@@ -46,7 +46,9 @@ int main(int argc, char** argv) {
       ->add_option("--wait", invoke_args.wait,
                    "Keep running timers and messages the component sends itself this long after the answer")
       ->capture_default_str();
-  invoke_cmd->add_option("--quota", invoke_args.quota, "Storage quota of the in-memory namespace")
+  invoke_cmd->add_option("--dir", invoke_args.dir, "WASI: a directory preopened for the component (its files)");
+  invoke_cmd->add_option("--fs", invoke_args.fs, "WASI: read-only or read-write access to --dir (default read-write)");
+  invoke_cmd->add_option("--quota", invoke_args.quota, "Storage quota of the in-memory namespace (and --dir files)")
       ->capture_default_str();
   invoke_cmd->add_flag("--hex", invoke_args.hex_output, "Print the answer in hex");
 

@@ -163,6 +163,7 @@ wasm::ComponentSpec to_host_spec(const mf::ComponentSpec& c) {
   s.grants.publish = c.grants.publish;
   s.grants.subscribe = c.grants.subscribe;
   s.grants.storage = {c.grants.storage, c.grants.storage_quota_bytes};
+  s.grants.filesystem = wasm::wasi::parse_fs_access(c.grants.filesystem).value_or(wasm::wasi::FsAccess::none);
   s.limits.engine.max_memory_bytes = c.limits.memory_bytes;
   s.limits.engine.fuel_per_call = c.limits.fuel;
   s.limits.engine.deadline_ms = static_cast<std::uint32_t>(c.limits.deadline.count());
@@ -276,10 +277,10 @@ int run(const RunArgs& args) {
   std::optional<std::filesystem::path> data_dir = args.data_dir ? args.data_dir : m.data_dir;
   if (!data_dir)
     for (const auto& c : m.components)
-      if (c.grants.storage) {
-        print_error("run", "component '" + c.address +
-                               "' is granted storage but there is no data directory: set [system] data_dir or "
-                               "pass --data-dir DIR");
+      if (c.grants.storage || c.grants.filesystem != "none") {
+        print_error("run", "component '" + c.address + "' is granted " +
+                               (c.grants.storage ? "storage" : "a filesystem") +
+                               " but there is no data directory: set [system] data_dir or pass --data-dir DIR");
         return kExitUsage;
       }
 

@@ -1,6 +1,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include <airssys/wasm/wasi.hpp>
+
 #include "cli.hpp"
 
 namespace airssys::cli {
@@ -11,6 +13,18 @@ void print_error(std::string_view command, std::string_view text) {
 
 void print_warning(std::string_view command, std::string_view text) {
   std::cerr << "airssys " << command << ": warning: " << text << '\n';
+}
+
+std::vector<std::string> foreign_imports(const wasm::abi::ImportReport& report) {
+  namespace wasi = wasm::wasi;
+  std::vector<std::string> out;
+  for (const auto& f : report.foreign) {
+    const std::string_view v(f);
+    const bool is_wasi = v.starts_with(wasi::kModule) && v.size() > wasi::kModule.size() &&
+                         v[wasi::kModule.size()] == '.' && wasi::provides(v.substr(wasi::kModule.size() + 1));
+    if (!is_wasi) out.push_back(f);
+  }
+  return out;
 }
 
 std::vector<GrantNeed> grants_needed(const wasm::abi::ImportReport& report) {

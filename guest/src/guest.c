@@ -1,6 +1,8 @@
 /* The airssys guest SDK runtime, compiled into every guest (see airssys/guest.h).
  *
- * It is freestanding: no libc, no WASI. Compiled with -ffreestanding (implies -fno-builtin) so
+ * It is freestanding by default: no libc, no WASI. Built for wasm32-wasi (__wasi__: a wasi-libc
+ * reactor, airssys_add_guest(... WASI), docs/wasi.md) it leaves memory functions and the allocator
+ * to libc, and constructors to the reactor's `_initialize`, which the host calls before `init`. Compiled with -ffreestanding (implies -fno-builtin) so
  * that the compiler does not turn the memcpy loop below into a call to memcpy itself.
  * Layouts follow docs/abi-signatures.md; the _Static_asserts pin them. */
 #include <airssys/guest.h>
@@ -10,6 +12,7 @@
 
 /* With bulk memory (-mbulk-memory, the default of airssys_add_guest) these are single
  * memory.copy / memory.fill instructions: far cheaper in an interpreter than a loop. */
+#ifndef __wasi__
 #ifdef __wasm_bulk_memory__
 void *memcpy(void *dst, const void *src, size_t n) {
   __builtin_memcpy(dst, src, n); /* lowered to memory.copy, not to a call of memcpy */
@@ -63,6 +66,7 @@ size_t strlen(const char *s) {
   while (s[n]) ++n;
   return n;
 }
+#endif /* !__wasi__ */
 
 bool as_str_eq(as_str s, const char *lit) {
   size_t n = strlen(lit);
@@ -97,6 +101,15 @@ uint64_t as_dec_to_u64(as_str s) {
  * O(1) malloc/free, no coalescing (waste < 2x); enough for message-sized buffers. Each block has
  * an 8-byte header holding its class, so free needs no size and payloads stay 8-aligned. */
 
+#ifdef __wasi__
+/* wasi-libc's allocator owns the heap: a second allocator growing memory would fight it. */
+void *malloc(size_t size);
+void free(void *ptr);
+void *realloc(void *ptr, size_t size);
+void *as_malloc(size_t size) { return malloc(size); }
+void as_free(void *ptr) { free(ptr); }
+void *as_realloc(void *ptr, size_t size) { return realloc(ptr, size); }
+#else
 extern unsigned char __heap_base;
 
 #define AS_MIN_CLASS 4 /* 16-byte blocks */
@@ -168,6 +181,7 @@ void *as_realloc(void *ptr, size_t size) {
   as_free(ptr);
   return q;
 }
+#endif /* __wasi__ */
 
 /* The canonical ABI's allocator. The host calls it to place arguments and results in guest
  * memory. Failure traps: the canonical ABI has no way to report it. */
@@ -219,6 +233,10 @@ static bool as_ctors_done;
 /* Runs C++ static constructors once. Referencing __wasm_call_ctors ourselves also stops wasm-ld
  * from wrapping every export in a ctor call (its "command" behaviour), which would reset state. */
 static void as_ensure_ctors(void) {
+#ifdef __wasi__
+  (void)as_ctors_done; /* a wasi-libc reactor runs them (and libc's) in `_initialize` */
+  return;
+#endif
   if (!as_ctors_done) {
     as_ctors_done = true;
     __wasm_call_ctors();

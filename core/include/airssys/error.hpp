@@ -48,6 +48,7 @@ enum class Phase : std::uint8_t { runtime, load, validate, link, instantiate, ex
   X(stack_exhausted, execute, "the call stack is exhausted")                                   \
   X(poisoned, execute, "the instance hit a limit or trapped earlier and is not called again")  \
   X(host_error, execute, "a host function failed")                                             \
+  X(guest_exit, execute, "the guest exited (WASI proc_exit)")                                   \
   /* canonical ABI */                                                                          \
   X(bad_pointer, abi, "the guest passed an out-of-bounds pointer or length")                   \
   X(bad_utf8, abi, "the guest passed a string that is not valid UTF-8")                        \

@@ -131,6 +131,13 @@ Result<bool> check_post(const ModuleInfo& info, std::string_view name) {
 }  // namespace
 
 Result<ExportSet> check_exports(const ModuleInfo& info) {
+  // A WASI command module runs main() once from _start and exits: it cannot be an actor.
+  if (find_export(info, kExportStart)) {
+    return fail(Errc::command_module,
+                info.name + ": the module exports '_start' (a WASI command: main() runs once, then it exits); "
+                            "airssys runs reactors: build with `clang --target=wasm32-wasi -mexec-model=reactor` "
+                            "and export the airssys lifecycle (docs/wasi.md)");
+  }
   for (const auto& spec : export_specs()) {
     if (auto ok = check_one(info, spec.name, spec.type); !ok) return tl::unexpected(ok.error());
   }

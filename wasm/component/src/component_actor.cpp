@@ -46,6 +46,26 @@ ComponentRecord::ComponentRecord(HostCore& c, ComponentSpec spec, std::shared_pt
       module_(std::move(module)),
       limits_(spec.limits) {}
 
+bool ComponentRecord::reserve_file_bytes(std::uint64_t n) {
+  const std::uint64_t quota = core.store ? core.store->quota(address) : grants.storage.quota_bytes;
+  std::uint64_t kv = 0;
+  if (core.store)
+    if (auto u = core.store->usage(address)) kv = u->bytes;
+  std::uint64_t cur = file_bytes.load();
+  do {
+    if (cur + n + kv > quota) return false;
+  } while (!file_bytes.compare_exchange_weak(cur, cur + n));
+  if (core.store) core.store->set_external_bytes(address, cur + n);
+  return true;
+}
+
+void ComponentRecord::release_file_bytes(std::uint64_t n) {
+  std::uint64_t cur = file_bytes.load();
+  while (!file_bytes.compare_exchange_weak(cur, cur > n ? cur - n : 0)) {
+  }
+  if (core.store) core.store->set_external_bytes(address, cur > n ? cur - n : 0);
+}
+
 bool ComponentRecord::accepts(std::optional<std::string_view> codec) const {
   if (!codec || accepted_codecs.empty()) return true;
   return std::find(accepted_codecs.begin(), accepted_codecs.end(), *codec) != accepted_codecs.end();
@@ -140,6 +160,10 @@ Result<ComponentActor::Live> ComponentActor::prepare(const std::shared_ptr<Compo
   Live live;
   live.host = std::make_unique<InstanceHost>(rec, self, system, rec.next_epoch.fetch_add(1, std::memory_order_relaxed));
   live.limits_version = rec.limits_version.load(std::memory_order_acquire);
+  if (auto w = live.host->start_wasi(); !w) {
+    live.host->release();
+    return tl::unexpected(w.error());
+  }
   const auto limits = rec.limits();
   auto inst = abi::ComponentInstance::create(*module, rec.core.imports_for(rec.grants), *live.host, limits.engine,
                                              rec.address);
@@ -240,8 +264,16 @@ bool ComponentActor::healthy() {
   return h && *h != abi::Health::unhealthy;
 }
 
+void ComponentActor::guest_exited() {
+  auto& rec = *record_;
+  discard(live_, false);
+  rec.core.retire(rec, rt::StopMode::discard, "the guest exited with code 0 (proc_exit)");
+}
+
 void ComponentActor::guest_failed(const Error& e, std::string_view during) {
   auto& rec = *record_;
+  if (live_.host && live_.host->wasi())
+    if (auto code = live_.host->wasi()->exit_code(); code && *code == 0) return guest_exited();
   // "<address>: <what failed>", naming the export only when the engine's text does not already.
   std::string_view what = e.context;
   if (what.rfind(rec.address + ": ", 0) == 0) what.remove_prefix(rec.address.size() + 2);
@@ -384,7 +416,32 @@ InstanceHost::InstanceHost(ComponentRecord& record, rt::ActorRef self, rt::Actor
 
 InstanceHost::~InstanceHost() { release(); }
 
+Result<void> InstanceHost::start_wasi() {
+  wasi::Options o = wasi::options_from_settings(rec_.address, rec_.settings);
+  o.fs = rec_.grants.filesystem;
+  o.dir = rec_.files_dir;
+  o.max_lines_per_second = rec_.limits().max_log_lines_per_second;
+  o.line_burst = o.max_lines_per_second;
+  wasi::Hooks h;
+  HostCore* core = &core_;
+  ComponentRecord* rec = &rec_;
+  h.line = [core, rec](wasi::Stream s, std::string_view line) {
+    if (core->options.on_log)
+      core->options.on_log(rec->address, s == wasi::Stream::out ? abi::LogLevel::info : abi::LogLevel::warn, line);
+  };
+  h.denied = [core, rec](std::string_view call, std::string_view target, std::string_view reason) {
+    core->deny(rec->address, call, target, reason);
+  };
+  h.reserve = [rec](std::uint64_t n) { return rec->reserve_file_bytes(n); };
+  h.release = [rec](std::uint64_t n) { rec->release_file_bytes(n); };
+  auto s = wasi::State::create(std::move(o), std::move(h));
+  if (!s) return tl::unexpected(s.error());
+  wasi_ = std::move(*s);
+  return {};
+}
+
 void InstanceHost::release() {
+  if (wasi_) wasi_->flush();
   for (auto& [id, tid] : timers_) system_.cancel_timer(tid);
   timers_.clear();
   for (auto& s : subscriptions_) rec_.subscriptions.unsubscribe(system_.broker(), s, self_);

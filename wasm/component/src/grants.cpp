@@ -38,7 +38,7 @@ bool concrete_topic(std::string_view topic) {
   return true;
 }
 
-std::string quoted(std::string_view s) {
+std::string single_quoted(std::string_view s) {
   // Reasons go to the guest and the audit log: keep them bounded.
   constexpr std::size_t kMax = 200;
   std::string out = "'";
@@ -49,16 +49,16 @@ std::string quoted(std::string_view s) {
 }
 
 Check allow(std::string_view what, std::string_view pattern) {
-  return {true, std::string(what) + " granted by " + quoted(pattern)};
+  return {true, std::string(what) + " granted by " + single_quoted(pattern)};
 }
 
 Check check_address(const std::vector<std::string>& patterns, std::string_view kind, std::string_view target) {
   for (const auto& p : patterns)
     if (address_matches(p, target)) return allow(kind, p);
   if (patterns.empty())
-    return {false, std::string(kind) + " to " + quoted(target) + " denied: no " + std::string(kind) + " grant"};
+    return {false, std::string(kind) + " to " + single_quoted(target) + " denied: no " + std::string(kind) + " grant"};
   return {false,
-          std::string(kind) + " to " + quoted(target) + " denied: no " + std::string(kind) + " grant matches it"};
+          std::string(kind) + " to " + single_quoted(target) + " denied: no " + std::string(kind) + " grant matches it"};
 }
 
 // "messaging", "airssys:component/messaging@0.1.0" or "messaging.send" -> "messaging".
@@ -100,20 +100,20 @@ Check Grants::allows_request(std::string_view target) const { return check_addre
 
 Check Grants::allows_publish(std::string_view topic) const {
   if (!concrete_topic(topic))
-    return {false, "publish to " + quoted(topic) + " denied: not a concrete topic (empty segment or wildcard)"};
+    return {false, "publish to " + single_quoted(topic) + " denied: not a concrete topic (empty segment or wildcard)"};
   for (const auto& p : publish)
     if (rt::MessageBroker::valid_pattern(p) && rt::MessageBroker::matches(p, topic)) return allow("publish", p);
-  if (publish.empty()) return {false, "publish to " + quoted(topic) + " denied: no publish grant"};
-  return {false, "publish to " + quoted(topic) + " denied: no publish grant matches it"};
+  if (publish.empty()) return {false, "publish to " + single_quoted(topic) + " denied: no publish grant"};
+  return {false, "publish to " + single_quoted(topic) + " denied: no publish grant matches it"};
 }
 
 Check Grants::allows_subscribe(std::string_view pattern) const {
   if (!rt::MessageBroker::valid_pattern(pattern))
-    return {false, "subscribe to " + quoted(pattern) + " denied: malformed topic pattern"};
+    return {false, "subscribe to " + single_quoted(pattern) + " denied: malformed topic pattern"};
   for (const auto& p : subscribe)
     if (topic_pattern_covers(p, pattern)) return allow("subscribe", p);
-  if (subscribe.empty()) return {false, "subscribe to " + quoted(pattern) + " denied: no subscribe grant"};
-  return {false, "subscribe to " + quoted(pattern) + " denied: no subscribe grant covers every topic it matches"};
+  if (subscribe.empty()) return {false, "subscribe to " + single_quoted(pattern) + " denied: no subscribe grant"};
+  return {false, "subscribe to " + single_quoted(pattern) + " denied: no subscribe grant covers every topic it matches"};
 }
 
 Check Grants::allows_storage() const {
@@ -144,7 +144,7 @@ Result<void> Grants::check_imports(std::span<const std::string> imported) const 
   std::string why = "the module imports";
   for (std::size_t i = 0; i < missing.size(); ++i) {
     why += i == 0 ? " " : "; and ";
-    why += quoted(missing[i]);
+    why += single_quoted(missing[i]);
     if (missing[i] == "messaging")
       why += " but has no send, request, publish or subscribe grant";
     else if (missing[i] == "storage")
@@ -158,11 +158,11 @@ Result<void> Grants::check_imports(std::span<const std::string> imported) const 
 Result<void> Grants::validate() const {
   for (const auto* list : {&send, &request})
     for (const auto& p : *list)
-      if (!valid_address_pattern(p)) return fail(Errc::invalid_config, "malformed address pattern " + quoted(p));
+      if (!valid_address_pattern(p)) return fail(Errc::invalid_config, "malformed address pattern " + single_quoted(p));
   for (const auto* list : {&publish, &subscribe})
     for (const auto& p : *list)
       if (!rt::MessageBroker::valid_pattern(p))
-        return fail(Errc::invalid_config, "malformed topic pattern " + quoted(p));
+        return fail(Errc::invalid_config, "malformed topic pattern " + single_quoted(p));
   return {};
 }
 
@@ -173,6 +173,7 @@ Grants Grants::all(std::uint64_t quota_bytes) {
   g.publish = {"#"};
   g.subscribe = {"#"};
   g.storage = {true, quota_bytes};
+  g.filesystem = wasi::FsAccess::read_write;
   return g;
 }
 

@@ -17,6 +17,7 @@
 #include <airssys/wasm/abi/host.hpp>
 #include <airssys/wasm/component_actor.hpp>
 #include <airssys/wasm/host_system.hpp>
+#include <airssys/wasm/wasi.hpp>
 
 namespace airssys::wasm {
 
@@ -77,6 +78,9 @@ class HostCore {
   void shutdown();
   /// Asks components idle since the previous sweep to release their zero pages; re-arms itself.
   void sweep_idle();
+  /// Takes `rec` out of service for good (stop through the API, or the guest exited with 0):
+  /// unregisters it and stops its supervisor; no restart.
+  void retire(ComponentRecord& rec, rt::StopMode mode, std::string why);
 
  private:
   tl::expected<std::shared_ptr<ComponentRecord>, abi::SendError> target(std::string_view to, std::size_t size,
@@ -103,6 +107,9 @@ class InstanceHost final : public abi::Host {
   InstanceHost(ComponentRecord& record, rt::ActorRef self, rt::ActorSystem& system, std::uint64_t epoch);
   ~InstanceHost() override;
   std::uint64_t epoch() const noexcept { return epoch_; }
+  /// Creates the instance's WASI state (before the instance is linked). Errors: io_error.
+  Result<void> start_wasi();
+  wasi::State* wasi() noexcept { return wasi_.get(); }
   /// Cancels its timers and drops its subscriptions (the instance is going away).
   void release();
   void timer_fired(std::uint64_t id) { timers_.erase(id); }
@@ -147,6 +154,7 @@ class InstanceHost final : public abi::Host {
   double tokens_ = 0;  // token bucket for max_sends_per_second
   bool bucket_started_ = false;
   std::chrono::steady_clock::time_point refilled_;
+  std::unique_ptr<wasi::State> wasi_;
 };
 
 }  // namespace airssys::wasm

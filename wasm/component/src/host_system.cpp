@@ -65,8 +65,15 @@ HostCore::HostCore(HostOptions o) : options(std::move(o)) {
   actors = std::make_unique<rt::ActorSystem>(options.system);
   tracker = std::make_unique<CorrelationTracker>(
       [sys = actors.get()](auto when, std::function<void()> fn) { sys->call_at(when, std::move(fn)); });
-  for (unsigned mask = 0; mask < imports.size(); ++mask)
+  // WASI is offered to every component: its file functions check the filesystem grant per call.
+  auto wasi_of = [](CallContext& c) -> wasi::State* {
+    auto* h = abi::host_from_user_data(c);
+    return h ? static_cast<InstanceHost*>(h)->wasi() : nullptr;
+  };
+  for (unsigned mask = 0; mask < imports.size(); ++mask) {
     abi::define_imports(imports[mask], abi::host_from_user_data, static_cast<abi::Interfaces>(mask));
+    wasi::define(imports[mask], wasi_of);
+  }
   if (options.idle_release.count() > 0) actors->call_after(options.idle_release, [this] { sweep_idle(); });
 }
 
@@ -121,6 +128,10 @@ Result<std::shared_ptr<const Module>> HostCore::load_checked(std::string_view ad
   const auto& info = (*m)->info();
   if (auto e = abi::check_exports(info); !e) return tl::unexpected(e.error());
   auto report = abi::inspect_imports(info);
+  std::erase_if(report.foreign, [](const std::string& f) {  // "wasi_snapshot_preview1.fd_write"
+    return f.starts_with(wasi::kModule) && f.size() > wasi::kModule.size() && f[wasi::kModule.size()] == '.' &&
+           wasi::provides(std::string_view(f).substr(wasi::kModule.size() + 1));
+  });
   if (!report.foreign.empty()) {
     std::string list;
     for (auto& f : report.foreign) list += (list.empty() ? "" : ", ") + f;
@@ -188,6 +199,15 @@ tl::expected<std::uint64_t, SendError> HostCore::route_request(std::string_view 
     return tl::unexpected(SendError{SendError::Kind::target_not_found, std::string(to), 0});
   }
   return id;
+}
+
+void HostCore::retire(ComponentRecord& rec, rt::StopMode mode, std::string why) {
+  rec.stopping.store(true);
+  rec.ready.store(false);
+  registry.erase(rec.address, &rec);
+  actors->stop(rec.supervisor ? rec.supervisor : rec.actor, mode);  // inside a group: it alone
+  rec.status.store(ComponentStatus::stopped);
+  emit(EventKind::stopped, rec.address, std::move(why));
 }
 
 void HostCore::watch(const std::shared_ptr<ComponentRecord>& rec) {
@@ -327,6 +347,10 @@ class TreeBuilder {
     if (auto v = spec.grants.validate(); !v) return fail(v.error().code, spec.address + ": " + v.error().context);
     if (spec.grants.storage.enabled && !c_.store)
       return fail(Errc::invalid_config, spec.address + ": storage granted but the host has no data_dir");
+    if (spec.grants.filesystem != wasi::FsAccess::none && !c_.store)
+      return fail(Errc::invalid_config, spec.address + ": filesystem granted (" +
+                                            std::string(wasi::to_string(spec.grants.filesystem)) +
+                                            ") but the host has no data_dir to hold its directory");
     auto module = c_.load_checked(spec.address, spec.file, spec.bytes, spec.grants, spec.module);
     if (!module) return tl::unexpected(module.error());
     auto rec = std::make_shared<ComponentRecord>(c_, std::move(spec), std::move(*module));
@@ -334,7 +358,25 @@ class TreeBuilder {
     if (auto r = c_.registry.insert(rec->address, rec); !r) return tl::unexpected(r.error());
     records.push_back(rec);
     tree_->members.push_back(rec);
+    if (auto r = provision(*rec); !r) return tl::unexpected(r.error());
     return rec;
+  }
+
+  // Storage quota, and the WASI directory data_dir/files/<address>: created on first spawn, its
+  // bytes recounted each spawn.
+  Result<void> provision(ComponentRecord& rec) {
+    const bool files = rec.grants.filesystem != wasi::FsAccess::none;
+    if (c_.store && (rec.grants.storage.enabled || files)) c_.store->set_quota(rec.address, rec.grants.storage.quota_bytes);
+    if (!files) return {};
+    rec.files_dir = std::filesystem::path(c_.options.data_dir) / "files" / wasi::directory_name(rec.address);
+    std::error_code ec;
+    std::filesystem::create_directories(rec.files_dir, ec);
+    if (ec)
+      return fail(Errc::io_error,
+                  rec.address + ": cannot create its directory " + rec.files_dir.string() + ": " + ec.message());
+    rec.file_bytes.store(wasi::directory_bytes(rec.files_dir));
+    c_.store->set_external_bytes(rec.address, rec.file_bytes.load());
+    return {};
   }
 
   HostCore& c_;
@@ -358,7 +400,6 @@ Result<void> HostCore::start_tree(GroupSpec spec) {
     return tl::unexpected(sup_spec.error());
   }
   for (auto& rec : builder.records) {
-    if (store && rec->grants.storage.enabled) store->set_quota(rec->address, rec->grants.storage.quota_bytes);
     // The first instance is instantiated and init'ed below, on the spawning thread (errors come
     // back directly, and no thread hand-off is waited for); the actor adopts it through its
     // mailbox. Init's imports already act for the actor (subscriptions, timers, requests): what
@@ -463,12 +504,7 @@ Result<void> HostSystem::stop(std::string_view address) {
   auto rec = core_->registry.find(address);
   // Not ready: still being spawned (its actor refs are not published yet) or already going.
   if (!rec || !rec->ready.load(std::memory_order_acquire)) return fail(Errc::not_found, std::string(address));
-  rec->stopping.store(true);
-  rec->ready.store(false);
-  core_->registry.erase(address, rec.get());
-  core_->actors->stop(rec->supervisor ? rec->supervisor : rec->actor, rt::StopMode::drain);
-  rec->status.store(ComponentStatus::stopped);
-  core_->emit(EventKind::stopped, rec->address, "stopped through the API");
+  core_->retire(*rec, rt::StopMode::drain, "stopped through the API");
   return {};
 }
 

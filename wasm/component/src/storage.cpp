@@ -297,7 +297,8 @@ Result<void> ComponentStore::set(std::string_view ns, std::string_view key, std:
   if (value.size() > options_.max_value_bytes)
     return fail(Errc::quota_exceeded, "value of " + std::to_string(value.size()) + " bytes (max " +
                                           std::to_string(options_.max_value_bytes) + " per value)");
-  const std::uint64_t limit = quota(ns);
+  const std::uint64_t quota_bytes = quota(ns), outside = external_bytes(ns);
+  const std::uint64_t limit = outside >= quota_bytes ? 0 : quota_bytes - outside;
   const std::string prefix = ns_prefix(ns);
   const std::string k = prefix + std::string(key);
   return env_->run(true, "storage set", [&](MDB_txn* txn, std::optional<Error>& error) {
@@ -319,7 +320,8 @@ Result<void> ComponentStore::set(std::string_view ns, std::string_view key, std:
     next.bytes += key.size() + value.size();
     if (next.bytes > limit && next.bytes > u.bytes) {
       error = Error{Errc::quota_exceeded, "namespace '" + std::string(ns) + "': " + std::to_string(next.bytes) +
-                                              " bytes after this write, quota " + std::to_string(limit)};
+                                              " bytes after this write, quota " + std::to_string(quota_bytes) +
+                                              (outside ? " (" + std::to_string(outside) + " of it used by files)" : "")};
       return MDB_SUCCESS;
     }
     MDB_val mv{value.size(), const_cast<std::uint8_t*>(value.data())};
@@ -405,18 +407,38 @@ Result<StorageUsage> ComponentStore::usage(std::string_view ns) {
   return StorageUsage{u.bytes, u.keys, quota(ns)};
 }
 
+namespace {
+using NsMap = std::map<std::string, std::uint64_t, std::less<>>;
+void put(NsMap& m, std::string_view ns, std::uint64_t v) {
+  if (auto it = m.find(ns); it != m.end())
+    it->second = v;
+  else
+    m.emplace(std::string(ns), v);
+}
+std::uint64_t get_or(const NsMap& m, std::string_view ns, std::uint64_t fallback) {
+  auto it = m.find(ns);
+  return it == m.end() ? fallback : it->second;
+}
+}  // namespace
+
 void ComponentStore::set_quota(std::string_view ns, std::uint64_t bytes) {
   std::lock_guard lock(quota_mutex_);
-  if (auto it = quotas_.find(ns); it != quotas_.end())
-    it->second = bytes;
-  else
-    quotas_.emplace(std::string(ns), bytes);
+  put(quotas_, ns, bytes);
+}
+
+void ComponentStore::set_external_bytes(std::string_view ns, std::uint64_t bytes) {
+  std::lock_guard lock(quota_mutex_);
+  put(external_, ns, bytes);
+}
+
+std::uint64_t ComponentStore::external_bytes(std::string_view ns) const {
+  std::lock_guard lock(quota_mutex_);
+  return get_or(external_, ns, 0);
 }
 
 std::uint64_t ComponentStore::quota(std::string_view ns) const {
   std::lock_guard lock(quota_mutex_);
-  auto it = quotas_.find(ns);
-  return it == quotas_.end() ? options_.default_quota_bytes : it->second;
+  return get_or(quotas_, ns, options_.default_quota_bytes);
 }
 
 Result<void> ComponentStore::sync() {

@@ -516,7 +516,7 @@ class Validator {
   void read_grants(const toml::node& n, const std::string& label, Grants& g) {
     auto* t = table(n, label + ": grants");
     if (!t) return;
-    check_keys(*t, {"send", "request", "publish", "subscribe", "storage"}, label + ": grants");
+    check_keys(*t, {"send", "request", "publish", "subscribe", "storage", "filesystem"}, label + ": grants");
     struct Kind {
       const char* key;
       std::vector<std::string>* out;
@@ -557,6 +557,19 @@ class Validator {
         add(Problem::wrong_type, v->source(),
             label + ": grants.storage must be a boolean or a table { quota = \"64KiB\" }, not " +
                 std::string(type_name(v->type())));
+      }
+    }
+    if (auto* v = t->get("filesystem")) {
+      auto mode = v->value<std::string>();
+      if (!v->is_string()) {
+        add(Problem::wrong_type, v->source(),
+            label + ": grants.filesystem must be a string, not " + std::string(type_name(v->type())),
+            "filesystem = \"read-only\" or \"read-write\"");
+      } else if (*mode != "none" && *mode != "read-only" && *mode != "read-write") {
+        add(Problem::bad_value, v->source(), label + ": grants.filesystem: " + squote(*mode) + " is not a mode",
+            "\"none\", \"read-only\" or \"read-write\"");
+      } else {
+        g.filesystem = *mode;
       }
     }
   }

@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <memory>
@@ -157,6 +158,13 @@ class ComponentRecord {
   // The idle sweep: `handled` at the previous sweep, and when its memory was last released.
   std::atomic<std::uint64_t> idle_mark{~std::uint64_t{0}}, released_mark{~std::uint64_t{0}};
   SubscriptionBook subscriptions;
+  /// WASI files: the component's directory (set by spawn when the filesystem is granted) and the
+  /// bytes its files use, counted against its storage quota.
+  std::filesystem::path files_dir;
+  std::atomic<std::uint64_t> file_bytes{0};
+  /// False if `n` more bytes of files would exceed the quota (key-value bytes included).
+  bool reserve_file_bytes(std::uint64_t n);
+  void release_file_bytes(std::uint64_t n);
 
   bool accepts(std::optional<std::string_view> codec) const;
 
@@ -221,6 +229,8 @@ class ComponentActor final : public rt::Actor {
   void deliver(abi::Message msg, RequestGuard* guard);
   void guest_failed(const Error& e, std::string_view during);
   std::string restart_detail(const Error& reason) const;
+  /// The guest called proc_exit(0): the component stops normally (no restart).
+  void guest_exited();
 
   std::shared_ptr<ComponentRecord> record_;
   Live live_;

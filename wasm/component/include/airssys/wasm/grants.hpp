@@ -29,6 +29,7 @@
 #include <vector>
 
 #include <airssys/error.hpp>
+#include <airssys/wasm/wasi.hpp>
 
 namespace airssys::wasm {
 
@@ -54,6 +55,11 @@ struct Grants {
   std::vector<std::string> publish;    ///< topic patterns for messaging.publish
   std::vector<std::string> subscribe;  ///< topic patterns covering what messaging.subscribe may ask
   StorageGrant storage;
+  /// WASI files (docs/wasi.md): one directory per component under the host's data_dir,
+  /// preopened read-only or read-write. Bytes written count against storage.quota_bytes (whether
+  /// or not key-value storage is granted). A module importing WASI file functions without this
+  /// grant still links; its file calls fail with ENOTCAPABLE and are audited.
+  wasi::FsAccess filesystem = wasi::FsAccess::none;
 
   Check allows_send(std::string_view target) const;
   Check allows_request(std::string_view target) const;
@@ -72,7 +78,8 @@ struct Grants {
   /// so a bad grant only denies; this tells the operator why).
   Result<void> validate() const;
 
-  /// Everything granted: every address, every topic, storage with `quota_bytes`. For trusted
+  /// Everything granted: every address, every topic, storage with `quota_bytes`, read-write
+  /// files. For trusted
   /// components and tests.
   static Grants all(std::uint64_t quota_bytes = kDefaultStorageQuotaBytes);
 };

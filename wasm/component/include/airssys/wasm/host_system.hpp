@@ -56,6 +56,9 @@ struct ComponentLimits {
   /// Messages per second it may send, request or publish (a token bucket holding one second's
   /// worth); over it the call fails with denied("rate limit ..."). 0: no limit.
   std::uint32_t max_sends_per_second = 0;
+  /// WASI stdout/stderr lines per second (and at once) that reach on_log; more are dropped and
+  /// counted in a note line. 0: no limit. Fixed per instance (applies from the next restart).
+  std::uint32_t max_log_lines_per_second = 200;
 };
 
 /// How a component's supervisor treats its failures.
@@ -153,7 +156,7 @@ struct ComponentEvent {
 struct HostOptions {
   rt::SystemOptions system;
   /// Directory of the LMDB store. Empty: no storage (spawning a module that imports `storage`
-  /// is refused).
+  /// is refused, and so is a filesystem grant). WASI files live in data_dir/files/<address>.
   std::string data_dir;
   /// sync_each_write defaults to false here: commits reach the page cache (they survive a host
   /// process crash), call ComponentStore::sync() for machine-crash durability.
@@ -171,7 +174,8 @@ struct HostOptions {
   /// Component events, called on the thread where they happen (keep it short; no blocking call
   /// into HostSystem from it).
   std::function<void(const ComponentEvent&)> on_event;
-  /// Guest log lines (services.log). Default: dropped.
+  /// Guest log lines (services.log; WASI stdout lines as info, stderr lines as warn). Default:
+  /// dropped.
   std::function<void(std::string_view address, abi::LogLevel level, std::string_view text)> on_log;
 };
 

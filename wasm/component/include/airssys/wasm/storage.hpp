@@ -96,6 +96,10 @@ class ComponentStore {
   /// spawn). Without a call, options.default_quota_bytes applies.
   void set_quota(std::string_view ns, std::uint64_t bytes);
   std::uint64_t quota(std::string_view ns) const;
+  /// Bytes `ns` uses outside the store (its WASI files): a set may use only the quota minus
+  /// these. Not persisted (the host recounts the files at spawn).
+  void set_external_bytes(std::string_view ns, std::uint64_t bytes);
+  std::uint64_t external_bytes(std::string_view ns) const;
 
   /// Flushes everything committed so far to disk. Errors: storage_io.
   Result<void> sync();
@@ -116,6 +120,7 @@ class ComponentStore {
   std::unique_ptr<Env> env_;
   mutable std::mutex quota_mutex_;
   std::map<std::string, std::uint64_t, std::less<>> quotas_;  // guarded by quota_mutex_
+  std::map<std::string, std::uint64_t, std::less<>> external_;  // guarded by quota_mutex_
 };
 
 }  // namespace airssys::wasm

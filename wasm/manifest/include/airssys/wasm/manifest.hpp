@@ -76,6 +76,8 @@ struct Grants {
   std::vector<std::string> subscribe;  ///< topic patterns
   bool storage = false;
   std::uint64_t storage_quota_bytes = std::uint64_t{1} << 20;
+  /// WASI files: "none", "read-only" or "read-write" (docs/wasi.md); needs a data_dir.
+  std::string filesystem = "none";
   bool any_messaging() const noexcept {
     return !send.empty() || !request.empty() || !publish.empty() || !subscribe.empty();
   }

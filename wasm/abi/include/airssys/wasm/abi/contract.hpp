@@ -29,6 +29,8 @@ inline constexpr std::string_view kExportRealloc = "cabi_realloc";
 /// Optional, () -> (): run once after instantiation, before any other export (the build-targets
 /// "initialization export"; wasi-libc reactors put their constructors there).
 inline constexpr std::string_view kExportInitialize = "_initialize";
+/// Exported by WASI command modules; its presence refuses the module (command_module).
+inline constexpr std::string_view kExportStart = "_start";
 inline constexpr std::string_view kPostInit = "cabi_post_airssys:component/lifecycle@0.1.0#init";
 inline constexpr std::string_view kPostHandleMessage = "cabi_post_airssys:component/lifecycle@0.1.0#handle-message";
 
@@ -67,8 +69,9 @@ struct ExportSet {
 };
 
 /// Checks a module exports everything the contract requires with the right core signatures and
-/// has a linear memory. Errors: missing_export / export_signature naming the export, the
-/// expected and the actual signature.
+/// has a linear memory. Errors: command_module (it exports `_start`: a WASI command, not a
+/// reactor), missing_export / export_signature naming the export, the expected and the actual
+/// signature.
 Result<ExportSet> check_exports(const ModuleInfo& info);
 
 /// What a module imports, for capability checks.
