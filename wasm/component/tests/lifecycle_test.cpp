@@ -6,16 +6,6 @@
 namespace airssys::wasm::test {
 namespace {
 
-std::vector<std::uint8_t> read_file(const std::filesystem::path& p) {
-  std::FILE* f = std::fopen(p.c_str(), "rb");
-  std::vector<std::uint8_t> out;
-  if (!f) return out;
-  std::uint8_t buf[65536];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.insert(out.end(), buf, buf + n);
-  std::fclose(f);
-  return out;
-}
-
 ComponentSpec storage_spec(std::uint64_t quota = kDefaultStorageQuotaBytes) {
   Grants g;
   g.storage.enabled = true;
