@@ -25,7 +25,7 @@ struct ExportEntry {
 
 class AotModule final : public Module, public std::enable_shared_from_this<AotModule> {
  public:
-  AotModule(std::shared_ptr<const ModuleImpl> base, void* handle, const airssys_aot_module* entry);
+  AotModule(std::shared_ptr<const ModuleImpl> base, void* handle, int fd, const airssys_aot_module* entry);
   ~AotModule() override;
   AotModule(const AotModule&) = delete;
   AotModule& operator=(const AotModule&) = delete;
@@ -39,6 +39,7 @@ class AotModule final : public Module, public std::enable_shared_from_this<AotMo
  private:
   std::shared_ptr<const ModuleImpl> base_;
   void* handle_;
+  int fd_;
   const airssys_aot_module* entry_;
   std::vector<ExportEntry> exports_;  // functions only, sorted by name
 };

@@ -142,8 +142,10 @@ Result<void> prepare_dir(const std::filesystem::path& dir) {
   return {};
 }
 
-/// dlopens exactly `bytes` (already verified) through an anonymous memfd.
-Result<void*> load_bytes(std::string_view bytes, const std::string& what) {
+/// dlopens exactly `bytes` (already verified) through an anonymous memfd. The fd stays open while
+/// the library is loaded: glibc recognises loaded objects by path, so /proc/self/fd/N must not
+/// name two modules at once. Returns the handle and the fd.
+Result<std::pair<void*, int>> load_bytes(std::string_view bytes, const std::string& what) {
   int fd = ::memfd_create("airssys-aot", MFD_CLOEXEC);
   if (fd < 0) return fail(Errc::io_error, what + ": memfd_create: " + std::strerror(errno));
   std::size_t off = 0;
@@ -158,18 +160,18 @@ Result<void*> load_bytes(std::string_view bytes, const std::string& what) {
   }
   std::string path = "/proc/self/fd/" + std::to_string(fd);
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  ::close(fd);
   if (!handle) {
+    ::close(fd);
     const char* err = ::dlerror();
     return fail(Errc::compile_failed, what + ": dlopen: " + (err ? err : "unknown error"));
   }
-  return handle;
+  return std::pair(handle, fd);
 }
 
 }  // namespace
 
-AotModule::AotModule(std::shared_ptr<const ModuleImpl> base, void* handle, const airssys_aot_module* entry)
-    : base_(std::move(base)), handle_(handle), entry_(entry) {
+AotModule::AotModule(std::shared_ptr<const ModuleImpl> base, void* handle, int fd, const airssys_aot_module* entry)
+    : base_(std::move(base)), handle_(handle), fd_(fd), entry_(entry) {
   const auto& infos = base_->info().exports;
   for (std::size_t i = 0; i < infos.size(); ++i) {
     if (infos[i].kind != ImportInfo::Kind::func) continue;
@@ -178,7 +180,10 @@ AotModule::AotModule(std::shared_ptr<const ModuleImpl> base, void* handle, const
   std::sort(exports_.begin(), exports_.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
 }
 
-AotModule::~AotModule() { ::dlclose(handle_); }
+AotModule::~AotModule() {
+  ::dlclose(handle_);
+  ::close(fd_);
+}
 
 const ExportEntry* AotModule::find(std::string_view name) const noexcept {
   auto it = std::lower_bound(exports_.begin(), exports_.end(), name,
@@ -194,8 +199,9 @@ Result<std::shared_ptr<const AotModule>> compile(const std::shared_ptr<const Mod
   const auto& info = base->info();
   for (const auto& imp : info.imports) {
     if (imp.kind != ImportInfo::Kind::func) {
-      return fail(Errc::unknown_import, info.name + ": " + imp.module + "." + imp.name +
-                                            ": the host provides functions only, so this module cannot be compiled");
+      return fail(Errc::unknown_import, info.name + ": " + import_name(imp) +
+                                            ": the host provides functions only; this import is not a function, "
+                                            "so the module cannot be compiled");
     }
   }
   if (auto ok = prepare_dir(config.cache_dir); !ok) return tl::unexpected(ok.error());
@@ -214,17 +220,19 @@ Result<std::shared_ptr<const AotModule>> compile(const std::shared_ptr<const Mod
 
   auto finish = [&](std::string_view bytes) -> Result<std::shared_ptr<const AotModule>> {
     auto t0 = Clock::now();
-    auto handle = load_bytes(bytes, info.name);
-    if (!handle) return tl::unexpected(handle.error());
-    auto entry_fn = reinterpret_cast<airssys_aot_entry_fn>(::dlsym(*handle, AIRSSYS_AOT_ENTRY));
+    auto loaded = load_bytes(bytes, info.name);
+    if (!loaded) return tl::unexpected(loaded.error());
+    auto [handle, fd] = *loaded;
+    auto entry_fn = reinterpret_cast<airssys_aot_entry_fn>(::dlsym(handle, AIRSSYS_AOT_ENTRY));
     const airssys_aot_module* entry = entry_fn ? entry_fn() : nullptr;
     if (!entry || entry->abi_version != AIRSSYS_AOT_ABI_VERSION || entry->nexports != info.exports.size()) {
-      ::dlclose(*handle);
+      ::dlclose(handle);
+      ::close(fd);
       return fail(Errc::compile_failed, info.name + ": " + so_path.string() + ": not an airssys AOT module of this version");
     }
     st.load_ms = ms_since(t0);
     st.so_bytes = bytes.size();
-    return std::shared_ptr<const AotModule>(std::make_shared<AotModule>(base, *handle, entry));
+    return std::shared_ptr<const AotModule>(std::make_shared<AotModule>(base, handle, fd, entry));
   };
 
   // Cache hit: the entry matches its recorded hash.
@@ -258,6 +266,7 @@ Result<std::shared_ptr<const AotModule>> compile(const std::shared_ptr<const Mod
     }
   } cleanup{scratch};
   if (auto ok = write_atomic(scratch / "module.c", *source); !ok) return tl::unexpected(ok.error());
+  if (std::getenv("AIRSSYS_AOT_KEEP_SOURCE")) (void)write_atomic(config.cache_dir / (key + ".c"), *source);
 
   std::vector<std::string> argv{config.compiler};
   argv.insert(argv.end(), config.flags.begin(), config.flags.end());
