@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define AIRSSYS_AOT_ABI_VERSION 1u
+#define AIRSSYS_AOT_ABI_VERSION 2u
 #define AIRSSYS_AOT_MAX_MEMS 4u
 #define AIRSSYS_AOT_MAX_TABLES 16u
 
@@ -23,24 +23,21 @@ extern "C" {
 enum {
   AIRSSYS_AOT_STOP = 100, /* the host stopped the call (fuel, deadline, host error): it recorded why */
   AIRSSYS_AOT_OOM = 101,  /* the host ran out of memory allocating guest memory or a table */
+  AIRSSYS_AOT_FUEL = 105, /* ticks went negative: the call's fuel is used up */
+  AIRSSYS_AOT_INTERRUPTED = 106, /* `interrupt` was set (the deadline passed) */
 };
 
 typedef struct airssys_aot_host {
   /* Runs import `index`; args and results are 64-bit slots (f32 in the low 32 bits, references as
    * pointers). Returns 0, or AIRSSYS_AOT_STOP. */
   int (*call_import)(void* host, uint32_t index, const uint64_t* args, uint64_t* results);
-  /* `ticks` went negative: charge them, check fuel, deadline; refill ticks. 0 or AIRSSYS_AOT_STOP. */
-  int (*out_of_ticks)(void* host);
-  /* Before each bulk memory/table instruction when a deadline is set. 0 or AIRSSYS_AOT_STOP. */
-  int (*check_deadline)(void* host);
 } airssys_aot_host;
 
 typedef struct airssys_aot_ctx {
-  int64_t ticks;           /* fuel units left in the current grant; < 0 calls out_of_ticks */
-  uint32_t depth;          /* guest frames of the current top-level call (nested calls included) */
-  uint32_t max_depth;
+  int64_t ticks;           /* fuel left for the current call; below 0 traps (AIRSSYS_AOT_FUEL) */
+  uint32_t interrupt;      /* set by the engine's watchdog (atomically) when the deadline passes */
+  uint32_t unused;
   const char* stack_limit; /* native stack: a frame below this traps as exhaustion */
-  uint32_t has_deadline;
   uint32_t mem_cap_pages;  /* caps the declared maximum of memories allocated from now on */
   uint32_t table_cap;
   uint32_t nmem, ntab;

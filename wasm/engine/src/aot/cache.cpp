@@ -29,6 +29,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Fixed compiler flags (part of the cache key). No sibling-call optimisation: a guest's
+// recursion must stay recursion, so the native stack check can stop it.
+constexpr const char* kFixedFlags[] = {"-fPIC", "-shared", "-fvisibility=hidden", "-fno-optimize-sibling-calls",
+                                       "-w", "-std=gnu11"};
+
 double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
@@ -213,6 +218,7 @@ Result<std::shared_ptr<const AotModule>> compile(const std::shared_ptr<const Mod
   for (auto part : {embedded_abi(), embedded_prelude(), embedded_runtime()}) key_material += part;
   key_material += '\0' + config.compiler + '\0' + *identity;
   for (const auto& f : config.flags) key_material += '\0' + f;
+  for (const char* f : kFixedFlags) key_material += std::string(1, '\0') + f;
   std::string key = sha256_hex(key_material);
   auto so_path = config.cache_dir / (key + ".so");
   auto sum_path = config.cache_dir / (key + ".so.sha256");
@@ -270,7 +276,8 @@ Result<std::shared_ptr<const AotModule>> compile(const std::shared_ptr<const Mod
 
   std::vector<std::string> argv{config.compiler};
   argv.insert(argv.end(), config.flags.begin(), config.flags.end());
-  for (const char* f : {"-fPIC", "-shared", "-fvisibility=hidden", "-w", "-std=gnu11", "-o"}) argv.emplace_back(f);
+  for (const char* f : kFixedFlags) argv.emplace_back(f);
+  argv.emplace_back("-o");
   argv.push_back((scratch / "module.so").string());
   argv.push_back((scratch / "module.c").string());
   argv.emplace_back("-lm");

@@ -10,8 +10,12 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <thread>
 
 #include "aot/aot.hpp"
 
@@ -21,9 +25,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr int kMaxNesting = 64;                      // host -> guest reentrancy, as on the interpreter
-constexpr std::int64_t kTickGrant = 1 << 16;         // fuel units between clock checks (~50 us of code)
 constexpr std::uint32_t kMaxCallDepth = 1'000'000;
 constexpr std::size_t kStackReserve = 256 << 10;     // native stack kept for host functions
+// max_call_depth becomes a native stack budget of this many bytes per frame (the code keeps no
+// depth counter: it cost 70 % on call-heavy code). A wasm2c frame of a small function is 16-64
+// bytes, so the depth reached before the trap is at least max_call_depth.
+constexpr std::uint64_t kStackBytesPerFrame = 256;
 
 // Trap codes (wasm_rt_trap_t from wasm-rt.h 1.0.32, then ours from prelude.h / abi.h).
 enum : int {
@@ -38,6 +45,54 @@ enum : int {
   kTrapIndirectOob = 102,
   kTrapIndirectNull = 103,
   kTrapNativeStack = 104,
+};
+
+/// One thread for every deadline of every AOT instance: sets the instance's interrupt flag when
+/// its deadline passes; generated code checks the flag at function entries and loop headers.
+/// Arming and disarming take a mutex (only calls with a deadline pay it).
+class Watchdog {
+ public:
+  static Watchdog& get() {
+    static Watchdog* w = new Watchdog;  // never destroyed: its thread may outlive static destructors
+    return *w;
+  }
+  using Key = std::pair<Clock::time_point, std::uint64_t>;
+  Key arm(std::uint32_t* flag, Clock::time_point when) {
+    std::lock_guard lock(mutex_);
+    Key key{when, ++next_};
+    bool earliest = armed_.empty() || when < armed_.begin()->first.first;
+    armed_.emplace(key, flag);
+    if (earliest) cv_.notify_one();
+    return key;
+  }
+  void disarm(const Key& key) {
+    std::lock_guard lock(mutex_);
+    armed_.erase(key);
+  }
+
+ private:
+  Watchdog() : thread_([this] { run(); }) { thread_.detach(); }
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      if (armed_.empty()) {
+        cv_.wait(lock);
+        continue;
+      }
+      auto first = armed_.begin();
+      if (first->first.first <= Clock::now()) {
+        __atomic_store_n(first->second, 1u, __ATOMIC_RELAXED);
+        armed_.erase(first);
+        continue;
+      }
+      cv_.wait_until(lock, first->first.first);
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::map<Key, std::uint32_t*> armed_;
+  std::uint64_t next_ = 0;
+  std::thread thread_;
 };
 
 /// The lowest usable address of this thread's stack (cached per thread).
@@ -141,8 +196,6 @@ class AotInstance final : public Instance {
   static int on_import(void* self, std::uint32_t index, const std::uint64_t* args, std::uint64_t* results) {
     return static_cast<AotInstance*>(self)->host_call(index, args, results);
   }
-  static int on_ticks(void* self) { return static_cast<AotInstance*>(self)->out_of_ticks(); }
-  static int on_bulk(void* self) { return static_cast<AotInstance*>(self)->check_deadline(); }
 
  private:
   airssys_aot_ctx& ctx() { return *static_cast<airssys_aot_ctx*>(block_); }
@@ -155,13 +208,6 @@ class AotInstance final : public Instance {
   Result<std::vector<Value>> invoke(std::uint32_t index, const FuncType& type, std::string_view name,
                                     std::span<const Value> args);
   int host_call(std::uint32_t index, const std::uint64_t* args, std::uint64_t* results);
-  int out_of_ticks();
-  int check_deadline();
-  std::int64_t next_grant() const noexcept {
-    if (!limits_.fuel_per_call) return kTickGrant;
-    std::uint64_t left = limits_.fuel_per_call > used_ ? limits_.fuel_per_call - used_ : 0;
-    return static_cast<std::int64_t>(std::min<std::uint64_t>(left, kTickGrant));
-  }
   tl::unexpected<Error> poison(Errc code, std::string_view fn, std::string_view detail);
   tl::unexpected<Error> poison_from_trap(int code, std::string_view fn);
   std::string where(std::string_view fn) const { return label_ + ": " + std::string(fn); }
@@ -178,14 +224,13 @@ class AotInstance final : public Instance {
   bool poisoned_ = false;
   Error poison_error_;
   int nesting_ = 0;
-  std::int64_t grant_ = 0;
-  std::uint64_t used_ = 0;
+  std::int64_t budget_ = 0;  // ticks at the start of the current top-level call
   std::uint64_t last_call_fuel_ = 0;
-  bool has_deadline_ = false;
-  Clock::time_point deadline_;
+  bool armed_ = false;
+  Watchdog::Key alarm_;
 };
 
-const airssys_aot_host kHostFns = {&AotInstance::on_import, &AotInstance::on_ticks, &AotInstance::on_bulk};
+const airssys_aot_host kHostFns = {&AotInstance::on_import};
 
 std::span<std::uint8_t> Context::memory() { return self_.memory(); }
 Result<std::vector<Value>> Context::call(std::string_view name, std::span<const Value> args) {
@@ -220,25 +265,29 @@ Result<void> AotInstance::create(const HostFunctions& host) {
 }
 
 void AotInstance::begin_call() {
-  used_ = 0;
-  has_deadline_ = limits_.deadline_ms != 0;
-  if (has_deadline_) deadline_ = Clock::now() + std::chrono::milliseconds(limits_.deadline_ms);
   auto& c = ctx();
-  grant_ = next_grant();
-  c.ticks = grant_;
-  c.depth = 0;
-  c.max_depth = std::min(limits_.max_call_depth, kMaxCallDepth);
-  c.has_deadline = has_deadline_;
+  budget_ = limits_.fuel_per_call ? static_cast<std::int64_t>(std::min<std::uint64_t>(limits_.fuel_per_call, INT64_MAX))
+                                  : INT64_MAX;
+  c.ticks = budget_;
+  c.interrupt = 0;
+  if (limits_.deadline_ms != 0) {
+    alarm_ = Watchdog::get().arm(&c.interrupt, Clock::now() + std::chrono::milliseconds(limits_.deadline_ms));
+    armed_ = true;
+  }
   const char* sp = static_cast<const char*>(__builtin_frame_address(0));
   const char* floor = stack_floor();
-  const char* by_limit = limits_.max_stack_bytes < static_cast<std::uint64_t>(sp - floor) ? sp - limits_.max_stack_bytes : floor;
-  c.stack_limit = std::max(floor, by_limit);
+  std::uint64_t budget = std::min<std::uint64_t>(limits_.max_stack_bytes,
+                                                 std::uint64_t{std::min(limits_.max_call_depth, kMaxCallDepth)} * kStackBytesPerFrame);
+  c.stack_limit = budget < static_cast<std::uint64_t>(sp > floor ? sp - floor : 0) ? sp - budget : floor;
 }
 
 void AotInstance::end_call() {
-  used_ += static_cast<std::uint64_t>(grant_ - ctx().ticks);
-  grant_ = ctx().ticks;
-  last_call_fuel_ = limits_.fuel_per_call ? std::min(used_, limits_.fuel_per_call) : used_;
+  if (armed_) {
+    Watchdog::get().disarm(alarm_);
+    armed_ = false;
+  }
+  std::int64_t ticks = ctx().ticks;
+  last_call_fuel_ = ticks < 0 ? limits_.fuel_per_call : static_cast<std::uint64_t>(budget_ - ticks);
 }
 
 Result<std::vector<Value>> AotInstance::call(std::string_view name, std::span<const Value> args) {
@@ -313,31 +362,6 @@ int AotInstance::host_call(std::uint32_t index, const std::uint64_t* args, std::
   return AIRSSYS_AOT_STOP;
 }
 
-int AotInstance::out_of_ticks() {
-  auto& c = ctx();
-  used_ += static_cast<std::uint64_t>(grant_ - c.ticks);
-  if (limits_.fuel_per_call && used_ > limits_.fuel_per_call) {
-    poison(Errc::fuel_exhausted, "call", "used its " + std::to_string(limits_.fuel_per_call) + " instructions");
-    grant_ = c.ticks = 0;
-    return AIRSSYS_AOT_STOP;
-  }
-  if (int stop = check_deadline()) {
-    grant_ = c.ticks;
-    return stop;
-  }
-  grant_ = next_grant();
-  c.ticks = grant_;
-  return 0;
-}
-
-int AotInstance::check_deadline() {
-  if (has_deadline_ && Clock::now() >= deadline_) {
-    poison(Errc::deadline_exceeded, "call", "ran past its " + std::to_string(limits_.deadline_ms) + " ms");
-    return AIRSSYS_AOT_STOP;
-  }
-  return 0;
-}
-
 tl::unexpected<Error> AotInstance::poison(Errc code, std::string_view fn, std::string_view detail) {
   if (!poisoned_) {
     poisoned_ = true;
@@ -347,16 +371,12 @@ tl::unexpected<Error> AotInstance::poison(Errc code, std::string_view fn, std::s
 }
 
 tl::unexpected<Error> AotInstance::poison_from_trap(int code, std::string_view fn) {
-  if (poisoned_) {
-    // Fuel and deadline are noticed deep inside generated code, where the export's name is not
-    // known: name it now (the error has not been seen by anyone yet).
-    if (code == AIRSSYS_AOT_STOP && nesting_ == 0 && poison_error_.context.rfind(where("call") + ":", 0) == 0 &&
-        (poison_error_.code == Errc::fuel_exhausted || poison_error_.code == Errc::deadline_exceeded)) {
-      poison_error_.context = where(fn) + poison_error_.context.substr(where("call").size());
-    }
-    return tl::unexpected(poison_error_);
-  }
+  if (poisoned_) return tl::unexpected(poison_error_);  // a host function failed: its error
   switch (code) {
+    case AIRSSYS_AOT_FUEL:
+      return poison(Errc::fuel_exhausted, fn, "used its " + std::to_string(limits_.fuel_per_call) + " instructions");
+    case AIRSSYS_AOT_INTERRUPTED:
+      return poison(Errc::deadline_exceeded, fn, "ran past its " + std::to_string(limits_.deadline_ms) + " ms");
     case kTrapOob: return poison(Errc::trap, fn, "out of bounds memory access");
     case kTrapIntOverflow: return poison(Errc::trap, fn, "integer overflow");
     case kTrapDivByZero: return poison(Errc::trap, fn, "integer divide by zero");
@@ -367,10 +387,11 @@ tl::unexpected<Error> AotInstance::poison_from_trap(int code, std::string_view f
     case kTrapIndirectNull: return poison(Errc::trap, fn, "uninitialized table element");
     case kTrapUncaughtException: return poison(Errc::trap, fn, "uncaught exception");
     case kTrapExhaustion:
-      return poison(Errc::stack_exhausted, fn, "call depth passed " + std::to_string(ctx().max_depth));
     case kTrapNativeStack:
       return poison(Errc::stack_exhausted, fn,
-                    "value stack passed " + std::to_string(limits_.max_stack_bytes) + " bytes (native stack on the AOT tier)");
+                    "call depth passed " + std::to_string(limits_.max_call_depth) + " or value stack passed " +
+                        std::to_string(limits_.max_stack_bytes) + " bytes (AOT tier: one native stack budget of min(" +
+                        "max_stack_bytes, " + std::to_string(kStackBytesPerFrame) + " bytes x max_call_depth))");
     case AIRSSYS_AOT_OOM: return poison(Errc::memory_limit, fn, "the host ran out of memory");
     default: return poison(Errc::trap, fn, "trap " + std::to_string(code));
   }

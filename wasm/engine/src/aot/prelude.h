@@ -1,5 +1,5 @@
-/* Pasted before the wasm2c output: how generated code charges fuel, counts depth and checks the
- * native stack. Function entries and loop headers are rewritten to use these macros. */
+/* Pasted before the wasm2c output: how generated code checks the native stack, charges fuel and
+ * notices the deadline. Function entries and loop headers are rewritten to use these macros. */
 #define WASM_RT_MEMCHECK_SIGNAL_HANDLER 0 /* explicit bounds checks: no 8 GiB reservation */
 #define WASM_RT_USE_STACK_DEPTH_COUNT 0   /* replaced by the per-instance count below */
 #ifndef NDEBUG
@@ -16,30 +16,34 @@
 #define AIRSSYS_CTX(inst) ((airssys_aot_ctx*)((char*)(inst) - AIRSSYS_AOT_CTX_SPACE))
 
 __attribute__((noreturn, noinline, cold)) static void airssys_exhausted(airssys_aot_ctx* c);
-__attribute__((noinline, cold)) static void airssys_ticks_out(airssys_aot_ctx* c);
-__attribute__((noinline)) static void airssys_bulk_check(airssys_aot_ctx* c);
+__attribute__((noreturn, noinline, cold)) static void airssys_out_of_fuel(airssys_aot_ctx* c);
+__attribute__((noreturn, noinline, cold)) static void airssys_interrupted(airssys_aot_ctx* c);
 
-/* Function entry: one frame deeper (trap past max_depth or the native stack limit), charge cost. */
+/* Every check's slow path is a trap (noreturn): no call the optimiser has to plan around. */
+#define AIRSSYS_INTERRUPT_CHECK(c_)                                                                \
+  if (__builtin_expect(__atomic_load_n(&(c_)->interrupt, __ATOMIC_RELAXED) != 0, 0)) airssys_interrupted(c_)
+/* Function entry: native stack bound, fuel, deadline. */
 #define AIRSSYS_ENTER(inst, cost)                                                                  \
   do {                                                                                             \
     airssys_aot_ctx* c_ = AIRSSYS_CTX(inst);                                                       \
-    if (__builtin_expect(++c_->depth > c_->max_depth ||                                            \
-                             (const char*)__builtin_frame_address(0) < c_->stack_limit, 0))        \
+    if (__builtin_expect((const char*)__builtin_frame_address(0) < c_->stack_limit, 0))            \
       airssys_exhausted(c_);                                                                       \
-    if (__builtin_expect((c_->ticks -= (cost)) < 0, 0)) airssys_ticks_out(c_);                     \
+    if (__builtin_expect((c_->ticks -= (cost)) < 0, 0)) airssys_out_of_fuel(c_);                   \
+    AIRSSYS_INTERRUPT_CHECK(c_);                                                                   \
   } while (0)
-#define AIRSSYS_LEAVE(inst) (--AIRSSYS_CTX(inst)->depth)
-/* Loop header: charge one pass over the loop body. */
+#define AIRSSYS_LEAVE(inst) ((void)0)
+/* Loop header: charge one pass over the loop body; deadline. */
 #define AIRSSYS_LOOP(inst, cost)                                                                   \
   do {                                                                                             \
     airssys_aot_ctx* c_ = AIRSSYS_CTX(inst);                                                       \
-    if (__builtin_expect((c_->ticks -= (cost)) < 0, 0)) airssys_ticks_out(c_);                     \
+    if (__builtin_expect((c_->ticks -= (cost)) < 0, 0)) airssys_out_of_fuel(c_);                   \
+    AIRSSYS_INTERRUPT_CHECK(c_);                                                                   \
   } while (0)
-/* Before a bulk memory/table instruction: with a deadline, read the clock (one instruction may
- * touch the whole memory). */
+/* Before a bulk memory/table instruction (one may touch the whole memory): deadline. */
 #define AIRSSYS_BULK(inst)                                                                         \
   do {                                                                                             \
-    if (AIRSSYS_CTX(inst)->has_deadline) airssys_bulk_check(AIRSSYS_CTX(inst));                    \
+    airssys_aot_ctx* c_ = AIRSSYS_CTX(inst);                                                       \
+    AIRSSYS_INTERRUPT_CHECK(c_);                                                                   \
   } while (0)
 /* Replaces wasm2c's CALL_INDIRECT (one trap for every failure) so traps name the failure as the
  * interpreter does. */

@@ -11,22 +11,14 @@ void wasm_rt_trap(wasm_rt_trap_t code) {
   longjmp(*(jmp_buf*)airssys_cur->jmp, (int)code);
 }
 
-static void airssys_stop(int code) {
+__attribute__((noreturn)) static void airssys_stop(int code) {
   if (!airssys_cur || !airssys_cur->jmp) abort();
   longjmp(*(jmp_buf*)airssys_cur->jmp, code);
 }
 
-static void airssys_exhausted(airssys_aot_ctx* c) {
-  wasm_rt_trap(c->depth > c->max_depth ? WASM_RT_TRAP_EXHAUSTION : (wasm_rt_trap_t)AIRSSYS_TRAP_NATIVE_STACK);
-}
-
-static void airssys_ticks_out(airssys_aot_ctx* c) {
-  if (c->host_fns->out_of_ticks(c->host) != 0) airssys_stop(AIRSSYS_AOT_STOP);
-}
-
-static void airssys_bulk_check(airssys_aot_ctx* c) {
-  if (c->host_fns->check_deadline(c->host) != 0) airssys_stop(AIRSSYS_AOT_STOP);
-}
+static void airssys_exhausted(airssys_aot_ctx* c) { wasm_rt_trap((wasm_rt_trap_t)AIRSSYS_TRAP_NATIVE_STACK); }
+static void airssys_out_of_fuel(airssys_aot_ctx* c) { airssys_stop(AIRSSYS_AOT_FUEL); }
+static void airssys_interrupted(airssys_aot_ctx* c) { airssys_stop(AIRSSYS_AOT_INTERRUPTED); }
 
 static void airssys_import(airssys_aot_ctx* c, uint32_t index, const uint64_t* args, uint64_t* results) {
   if (c->host_fns->call_import(c->host, index, args, results) != 0) airssys_stop(AIRSSYS_AOT_STOP);
@@ -176,13 +168,11 @@ static int airssys_guarded(void* block, airssys_body_fn fn, uint32_t index, cons
   jmp_buf target;
   void* saved_jmp = c->jmp;
   airssys_aot_ctx* saved_cur = airssys_cur;
-  uint32_t saved_depth = c->depth;
   c->jmp = &target;
   airssys_cur = c;
   int code = setjmp(target);
   if (code == 0) fn(block, index, args, results);
   c->jmp = saved_jmp;
   airssys_cur = saved_cur;
-  c->depth = saved_depth;
   return code;
 }
