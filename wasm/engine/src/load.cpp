@@ -205,7 +205,7 @@ Engine::Engine(AotOptions aot) : impl_(std::make_unique<Impl>()) {
   if (sodium_init() < 0) std::abort();
   impl_->aot.cache_dir = aot.cache_dir.empty() ? default_cache_dir() : aot.cache_dir;
   impl_->aot.compiler = aot.compiler.empty() ? env_or("AIRSSYS_AOT_CC", "cc") : aot.compiler;
-  impl_->aot.flags = aot.flags.empty() ? std::vector<std::string>{"-O2"} : aot.flags;
+  impl_->aot.flags = aot.flags.empty() ? std::vector<std::string>{"-O3"} : aot.flags;  // release preset: -O3 too
 }
 
 Engine::~Engine() = default;

@@ -114,7 +114,7 @@ struct AotOptions {
   /// Created with mode 0700; refused if another user owns it.
   std::filesystem::path cache_dir;
   std::string compiler;            ///< default: $AIRSSYS_AOT_CC, else "cc"
-  std::vector<std::string> flags;  ///< default: {"-O2"}
+  std::vector<std::string> flags;  ///< default: {"-O3"} (the release preset compiles native code at -O3 too)
 };
 
 /// What one Engine::compile did.
