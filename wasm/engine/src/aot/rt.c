@@ -60,6 +60,14 @@ uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...) {
   return airssys_ntypes;
 }
 
+/* The registry lives as long as the shared object: freed when it is unloaded. */
+__attribute__((destructor)) static void airssys_free_types(void) {
+  for (uint32_t i = 0; i < airssys_ntypes; ++i) free(airssys_types[i]);
+  free(airssys_types);
+  airssys_types = NULL;
+  airssys_ntypes = 0;
+}
+
 #define AIRSSYS_PAGE 65536u
 
 static uint32_t airssys_min(uint32_t a, uint32_t b) { return a < b ? a : b; }
