@@ -177,3 +177,33 @@ TEST_F(AotTest, FiveThousandInstancesAtOnce) {
 
 }  // namespace
 }  // namespace airssys::wasm
+
+namespace airssys::wasm {
+namespace {
+
+TEST_F(AotTest, ImportsAndExportsAreMatchedByNameNotPosition) {
+  HostFunctions host;
+  host.define("zeta", "twice", {{ValType::i32}, {ValType::i32}}, [](CallContext&, auto args, auto results) -> Result<void> {
+    results[0] = Value::i32(args[0].u32 * 2);
+    return {};
+  });
+  host.define("alpha", "wide", {{ValType::i64, ValType::f64}, {ValType::i64}},
+              [](CallContext&, auto args, auto results) -> Result<void> {
+                results[0] = Value::i64(args[0].u64 + static_cast<std::uint64_t>(args[1].f64 * 10));
+                return {};
+              });
+  Engine engine(AotOptions{.cache_dir = dir});
+  auto m = engine.load_file(module_path("import_order"), Tier::aot);
+  ASSERT_TRUE(m) << m.error().message();
+  auto i = Instance::create(**m, host, {});
+  ASSERT_TRUE(i) << i.error().message();
+  auto r = call(**i, "z_first", {Value::i32(21)});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ((*r)[0].u32, 42u);
+  r = call(**i, "a_second", {Value::i64(1'000'000'000'000)});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ((*r)[0].u64, 1'000'000'000'005u);
+}
+
+}  // namespace
+}  // namespace airssys::wasm

@@ -131,11 +131,29 @@ std::optional<Prototype> parse_prototype(const std::string& line) {
 }
 
 struct Header {
-  std::vector<Prototype> imports;                 // function imports, in order
-  std::vector<std::optional<Prototype>> exports;  // every export, in order (functions parsed)
+  // wasm2c declares imports and exports in its own order (sorted), so they are matched by name.
+  std::map<std::pair<std::string, std::string>, Prototype> imports;  // (module, name) -> function import
+  std::map<std::string, std::optional<Prototype>> exports;           // name -> export (functions parsed)
   std::optional<Prototype> instantiate;
   std::size_t instantiate_params = 0;
 };
+
+/// "/* import: 'env' 'now' */" -> {"env", "now"}; "/* export: 'fib' */" -> {"fib"}.
+std::vector<std::string> quoted_names(const std::string& comment) {
+  std::vector<std::string> out;
+  auto end = comment.rfind("' */");
+  if (end == std::string::npos) return out;
+  auto first = comment.find('\'');
+  if (first == std::string::npos || first >= end) return out;
+  std::string inner = comment.substr(first + 1, end - first - 1);
+  if (auto sep = inner.find("' '"); sep != std::string::npos) {
+    out.push_back(inner.substr(0, sep));
+    out.push_back(inner.substr(sep + 3));
+  } else {
+    out.push_back(inner);
+  }
+  return out;
+}
 
 Header parse_header(const std::string& h) {
   Header out;
@@ -143,9 +161,12 @@ Header parse_header(const std::string& h) {
   std::string line, prev;
   while (std::getline(in, line)) {
     if (prev.rfind("/* import: ", 0) == 0) {
-      if (auto p = parse_prototype(line)) out.imports.push_back(*p);
+      auto names = quoted_names(prev);
+      auto p = parse_prototype(line);
+      if (names.size() == 2 && p) out.imports.emplace(std::pair(names[0], names[1]), *p);
     } else if (prev.rfind("/* export: ", 0) == 0) {
-      out.exports.push_back(parse_prototype(line));
+      auto names = quoted_names(prev);
+      if (names.size() == 1) out.exports.emplace(names[0], parse_prototype(line));
     } else if (line.rfind("void Z_" + std::string(kModuleName) + "_instantiate(", 0) == 0) {
       out.instantiate = parse_prototype(line);
       out.instantiate_params = 1 + static_cast<std::size_t>(std::count(line.begin(), line.end(), ','));
@@ -258,8 +279,11 @@ Result<std::string> glue(const ModuleInfo& info, const Header& h, bool has_start
     if (imp.kind != ImportInfo::Kind::func) {
       return fail(Errc::unknown_import, imp.module + "." + imp.name + ": the host provides functions only");
     }
-    if (fi >= h.imports.size()) return fail(Errc::invalid_module, "aot: header lists fewer imports than the module");
-    const auto& p = h.imports[fi];
+    auto found = h.imports.find(std::pair(imp.module, imp.name));
+    if (found == h.imports.end()) {
+      return fail(Errc::compile_failed, "aot: wasm2c declared no function for import " + imp.module + "." + imp.name);
+    }
+    const auto& p = found->second;
     const auto& t = imp.type;
     g += p.ret + " " + p.name + "(" + p.first_param + " self";
     for (std::size_t k = 0; k < t.params.size(); ++k) g += ", " + std::string(c_type(t.params[k])) + " a" + std::to_string(k);
@@ -283,30 +307,35 @@ Result<std::string> glue(const ModuleInfo& info, const Header& h, bool has_start
     g += "}\n";
     ++fi;
   }
-  if (fi != h.imports.size()) return fail(Errc::invalid_module, "aot: header lists more imports than the module");
+  if (fi != h.imports.size()) return fail(Errc::compile_failed, "aot: wasm2c declared more imports than the module has");
 
   // Exports: one dispatcher over the export index (the start function is index nexports).
   std::size_t nexports = info.exports.size();
   if (h.exports.size() != nexports + (has_start ? 1 : 0)) {
-    return fail(Errc::invalid_module, "aot: header lists " + std::to_string(h.exports.size()) + " exports, expected " +
+    return fail(Errc::compile_failed, "aot: header lists " + std::to_string(h.exports.size()) + " exports, expected " +
                                           std::to_string(nexports + (has_start ? 1 : 0)));
   }
   g += "static void airssys_dispatch(void* block, uint32_t index, const uint64_t* a, uint64_t* r) {\n";
   g += "  " + inst_type + "* inst = AIRSSYS_INST(block);\n  switch (index) {\n";
-  for (std::size_t k = 0; k < h.exports.size(); ++k) {
+  for (std::size_t k = 0; k < nexports + (has_start ? 1 : 0); ++k) {
     bool start = k == nexports;
     if (!start && info.exports[k].kind != ImportInfo::Kind::func) continue;
-    if (!h.exports[k]) return fail(Errc::invalid_module, "aot: cannot read the prototype of export " + std::to_string(k));
+    std::string name = start ? std::string(kStartExport) : info.exports[k].name;
+    auto found = h.exports.find(name);
+    if (found == h.exports.end() || !found->second) {
+      return fail(Errc::compile_failed, "aot: cannot read wasm2c's declaration of export " + name);
+    }
+    const auto& proto = *found->second;
     static const FuncType kNone;
     const auto& t = start ? kNone : info.exports[k].type;
-    std::string call = h.exports[k]->name + "(inst";
+    std::string call = proto.name + "(inst";
     for (std::size_t j = 0; j < t.params.size(); ++j) call += ", " + get(t.params[j], "a[" + std::to_string(j) + "]");
     call += ")";
     g += "  case " + std::to_string(k) + "u: {\n";
     if (t.results.empty()) {
       g += "    " + call + ";\n";
     } else {
-      g += "    " + h.exports[k]->ret + " v = " + call + ";\n" + store_results(t.results, "v", "r");
+      g += "    " + proto.ret + " v = " + call + ";\n" + store_results(t.results, "v", "r");
     }
     g += "    break;\n  }\n";
   }
