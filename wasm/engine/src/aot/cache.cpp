@@ -215,6 +215,8 @@ Result<std::shared_ptr<const AotModule>> compile(const std::shared_ptr<const Mod
 
   std::string key_material = info.sha256;
   key_material += '\0';
+  key_material += kTranslatorVersion;
+  key_material += '\0';
   for (auto part : {embedded_abi(), embedded_prelude(), embedded_runtime()}) key_material += part;
   key_material += '\0' + config.compiler + '\0' + *identity;
   for (const auto& f : config.flags) key_material += '\0' + f;

@@ -85,19 +85,6 @@ std::string_view c_type(ValType t) {
   return "?";
 }
 
-std::string_view suffix(ValType t) {
-  switch (t) {
-    case ValType::i32: return "u32";
-    case ValType::i64: return "u64";
-    case ValType::f32: return "f32";
-    case ValType::f64: return "f64";
-    case ValType::funcref: return "funcref";
-    case ValType::externref: return "externref";
-    case ValType::v128: return "v128";
-  }
-  return "?";
-}
-
 // wabt's c-writer names multi-value struct fields by a type letter and the position.
 char multi_letter(ValType t) {
   switch (t) {
@@ -237,18 +224,18 @@ Result<std::string> instrument_function(std::string body, const FuncCost& cost, 
   return out;
 }
 
-std::string put(ValType t, const std::string& expr) { return "airssys_put_" + std::string(suffix(t)) + "(" + expr + ")"; }
-std::string get(ValType t, const std::string& expr) { return "airssys_get_" + std::string(suffix(t)) + "(" + expr + ")"; }
+std::string put(ValType t, const std::string& expr) { return "airssys_put_" + std::string(to_string(t)) + "(" + expr + ")"; }
+std::string get(ValType t, const std::string& expr) { return "airssys_get_" + std::string(to_string(t)) + "(" + expr + ")"; }
 
 constexpr std::string_view kConversions = R"(
-static inline uint64_t airssys_put_u32(u32 v) { return v; }
-static inline uint64_t airssys_put_u64(u64 v) { return v; }
+static inline uint64_t airssys_put_i32(u32 v) { return v; }
+static inline uint64_t airssys_put_i64(u64 v) { return v; }
 static inline uint64_t airssys_put_f32(f32 v) { uint32_t b; memcpy(&b, &v, 4); return b; }
 static inline uint64_t airssys_put_f64(f64 v) { uint64_t b; memcpy(&b, &v, 8); return b; }
 static inline uint64_t airssys_put_externref(wasm_rt_externref_t v) { return (uint64_t)(uintptr_t)v; }
 static inline uint64_t airssys_put_funcref(wasm_rt_funcref_t v) { return (uint64_t)(uintptr_t)v.func; }
-static inline u32 airssys_get_u32(uint64_t v) { return (u32)v; }
-static inline u64 airssys_get_u64(uint64_t v) { return v; }
+static inline u32 airssys_get_i32(uint64_t v) { return (u32)v; }
+static inline u64 airssys_get_i64(uint64_t v) { return v; }
 static inline f32 airssys_get_f32(uint64_t v) { uint32_t b = (uint32_t)v; f32 f; memcpy(&f, &b, 4); return f; }
 static inline f64 airssys_get_f64(uint64_t v) { f64 f; memcpy(&f, &v, 8); return f; }
 static inline wasm_rt_externref_t airssys_get_externref(uint64_t v) { return (wasm_rt_externref_t)(uintptr_t)v; }
