@@ -181,6 +181,9 @@ wasm::ComponentSpec to_host_spec(const mf::SystemManifest& m, const mf::Componen
   s.supervision.backoff.max = sup.backoff.max;
   s.supervision.backoff.multiplier = sup.backoff.multiplier;
   if (c.health) s.supervision.health = rt::HealthCheck{c.health->interval, c.health->timeout, c.health->failures};
+  s.tier = c.tier == mf::Tier::aot         ? wasm::ComponentTier::aot
+           : c.tier == mf::Tier::automatic ? wasm::ComponentTier::automatic
+                                           : wasm::ComponentTier::interp;
   return s;
 }
 

@@ -5,6 +5,9 @@
 #include <chrono>
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
 #include <optional>
 #include <set>
 #include <string>
@@ -55,11 +58,16 @@ class HostCore {
                                                             std::span<const std::uint8_t> payload,
                                                             std::chrono::milliseconds timeout,
                                                             std::shared_ptr<ResponseSink> sink, std::size_t max_bytes);
+  /// ComponentTier::automatic: compiles `interp` in the background; instances made afterwards
+  /// (restarts) run native code. Joined by the destructor.
+  void compile_later(const std::shared_ptr<ComponentRecord>& rec, std::shared_ptr<const Module> interp);
   /// Watches a failing component until it is restarted or given up.
   void watch(const std::shared_ptr<ComponentRecord>& rec);
   void shutdown();
 
  private:
+  std::mutex compiles_mutex_;
+  std::vector<std::thread> compiles_;  // background AOT compiles (automatic tier)
   tl::expected<std::shared_ptr<ComponentRecord>, abi::SendError> target(std::string_view to, std::size_t size,
                                                                          std::size_t max_bytes,
                                                                          std::optional<std::string_view> codec);

@@ -59,7 +59,7 @@ class PromiseSink final : public ResponseSink {
 
 // ---- HostCore ----------------------------------------------------------------------------------
 
-HostCore::HostCore(HostOptions o) : options(std::move(o)) {
+HostCore::HostCore(HostOptions o) : options(std::move(o)), engine(options.aot) {
   actors = std::make_unique<rt::ActorSystem>(options.system);
   tracker = std::make_unique<CorrelationTracker>(
       [sys = actors.get()](std::chrono::milliseconds d, std::function<void()> fn) { sys->call_after(d, std::move(fn)); });
@@ -68,9 +68,32 @@ HostCore::HostCore(HostOptions o) : options(std::move(o)) {
 }
 
 HostCore::~HostCore() {
+  {
+    std::lock_guard lock(compiles_mutex_);
+    for (auto& t : compiles_) t.join();  // a compile in flight uses the engine
+  }
   shutdown();
   tracker.reset();
   actors.reset();
+}
+
+void HostCore::compile_later(const std::shared_ptr<ComponentRecord>& rec, std::shared_ptr<const Module> interp) {
+  std::lock_guard lock(compiles_mutex_);
+  compiles_.emplace_back([this, weak = std::weak_ptr<ComponentRecord>(rec), interp = std::move(interp)] {
+    auto native = engine.compile(*interp);
+    auto r = weak.lock();
+    if (!r || !native) return;  // gone, or stays on the interpreter
+    r->replace_module(interp, *native);
+  });
+}
+
+std::string_view to_string(ComponentTier t) noexcept {
+  switch (t) {
+    case ComponentTier::interp: return "interp";
+    case ComponentTier::aot: return "aot";
+    case ComponentTier::automatic: return "auto";
+  }
+  return "?";
 }
 
 void HostCore::shutdown() {
@@ -227,6 +250,11 @@ Result<void> HostSystem::spawn(ComponentSpec spec) {
     return fail(Errc::invalid_config, spec.address + ": storage granted but the host has no data_dir");
   auto module = c.load_checked(spec.address, spec.file, spec.bytes, spec.grants, spec.module);
   if (!module) return tl::unexpected(module.error());
+  const auto tier = spec.tier;
+  if (tier == ComponentTier::aot) {
+    module = c.engine.compile(**module);
+    if (!module) return fail(module.error().code, spec.address + ": " + module.error().context);
+  }
 
   const auto mailbox = spec.mailbox;
   const auto sup = spec.supervision;
@@ -271,6 +299,7 @@ Result<void> HostSystem::spawn(ComponentSpec spec) {
   rec->status.store(ComponentStatus::running);
   rec->ready.store(true, std::memory_order_release);
   c.emit(EventKind::started, rec->address, rec->module()->info().sha256);
+  if (tier == ComponentTier::automatic) c.compile_later(rec, rec->module());
   return {};
 }
 
@@ -351,6 +380,7 @@ ComponentInfo info_of(HostCore& c, const ComponentRecord& r) {
   i.status = r.status.load();
   if (i.status == ComponentStatus::restarting && r.actor && !r.actor.alive()) i.status = ComponentStatus::failed;
   i.module_sha256 = r.module()->info().sha256;
+  i.tier = r.module()->tier();
   i.handled = r.handled.load();
   i.restarts = r.restarts.load();
   i.failures = r.failures.load();

@@ -44,6 +44,7 @@ void walk(const wabt::ExprList& exprs, std::uint64_t& region, FuncCost& cost);
 void walk_loop(const wabt::Block& block, FuncCost& cost) {
   std::uint64_t body = 1;  // the back edge itself
   walk(block.exprs, body, cost);
+  if (block.exprs.empty()) return;  // wasm2c writes no label for an empty loop (nothing can iterate)
   std::string label = block.label;
   if (!label.empty() && label[0] == '$') label.erase(0, 1);
   cost.loops["w2c_" + label] = body;
