@@ -294,8 +294,19 @@ class SpecFile {
 ///   a non-null externref, which the host cannot create.
 /// (table_copy, table_init and table_grow are left out of the subset: most of their commands
 /// depend on table state from before a trap or on host-made externrefs, for the reasons above.)
+/// On the AOT tier (engine_spec_aot_test), also:
+/// - imports (1), names (2): modules whose import or export names wasm2c writes escaped in its
+///   header comments (quotes, non-ASCII), or that import one (module, name) twice with two types:
+///   the glue matches wasm2c's declarations by name and cannot find them, so the compile fails
+///   (compile_failed, never a wrong call).
+#ifdef AIRSSYS_SPEC_AOT
+const std::map<std::string, int> kKnownFailures = {{"bulk", 2},        {"elem", 5},        {"memory_grow", 3},
+                                                   {"memory_trap", 4}, {"ref_is_null", 1}, {"table_get", 1},
+                                                   {"imports", 1},     {"names", 2}};
+#else
 const std::map<std::string, int> kKnownFailures = {{"bulk", 2},        {"elem", 5},        {"memory_grow", 3},
                                                    {"memory_trap", 4}, {"ref_is_null", 1}, {"table_get", 1}};
+#endif
 
 /// The spec files CMake converted (a comma-separated list given at build time).
 std::vector<std::string> spec_files() {

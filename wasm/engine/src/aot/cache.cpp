@@ -30,9 +30,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Fixed compiler flags (part of the cache key). No sibling-call optimisation: a guest's
-// recursion must stay recursion, so the native stack check can stop it.
+// recursion must stay recursion, so the native stack check can stop it. -fsignaling-nans: gcc
+// must not fold x*1, x/1, x-0 (wasm turns a signalling NaN operand into a quiet one; clang
+// ignores the flag, so with clang those spec cases differ).
 constexpr const char* kFixedFlags[] = {"-fPIC", "-shared", "-fvisibility=hidden", "-fno-optimize-sibling-calls",
-                                       "-w", "-std=gnu11"};
+                                       "-fsignaling-nans", "-w", "-std=gnu11"};
 
 double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();

@@ -45,6 +45,7 @@ enum : int {
   kTrapIndirectOob = 102,
   kTrapIndirectNull = 103,
   kTrapNativeStack = 104,
+  kTrapTableOob = 107,
 };
 
 /// One thread for every deadline of every AOT instance: sets the instance's interrupt flag when
@@ -252,7 +253,8 @@ Result<void> AotInstance::create(const HostFunctions& host) {
   apply_caps();
   int code = entry_.instantiate(block_);
   if (code == AIRSSYS_AOT_OOM) return fail(Errc::memory_limit, label_ + ": the host ran out of memory while instantiating");
-  if (code == kTrapOob) return fail(Errc::instantiate_failed, label_ + ": out of bounds memory access (a data or element segment)");
+  if (code == kTrapOob) return fail(Errc::instantiate_failed, label_ + ": out of bounds memory access (a data segment)");
+  if (code == kTrapTableOob) return fail(Errc::instantiate_failed, label_ + ": out of bounds table access (an element segment)");
   if (code != 0) return fail(Errc::instantiate_failed, label_ + ": trap " + std::to_string(code) + " while instantiating");
   if (entry_.has_start) {
     static const FuncType kNoArgs;
@@ -384,6 +386,7 @@ tl::unexpected<Error> AotInstance::poison_from_trap(int code, std::string_view f
     case kTrapUnreachable: return poison(Errc::trap, fn, "unreachable executed");
     case kTrapCallIndirect: return poison(Errc::trap, fn, "indirect call signature mismatch");
     case kTrapIndirectOob: return poison(Errc::trap, fn, "undefined table index");
+    case kTrapTableOob: return poison(Errc::trap, fn, "out of bounds table access");
     case kTrapIndirectNull: return poison(Errc::trap, fn, "uninitialized table element");
     case kTrapUncaughtException: return poison(Errc::trap, fn, "uncaught exception");
     case kTrapExhaustion:

@@ -420,6 +420,14 @@ Result<std::string> translate(std::span<const std::uint8_t> bytes, const ModuleI
   }
   if (costs.empty() && c.find(kPrologue) != std::string::npos) return fail(Errc::invalid_module, info.name + ": aot: unexpected bodies");
   replace_all(out, "FUNC_EPILOGUE;", "AIRSSYS_LEAVE(instance);");
+  // wasm2c's table helpers (from funcref_table_init to the module's own code) trap as OOB like
+  // memory accesses; name them as the interpreter does.
+  if (auto t0 = out.find("static inline void funcref_table_init("), t1 = out.find("static bool s_module_initialized");
+      t0 != std::string::npos && t1 != std::string::npos && t0 < t1) {
+    std::string helpers = out.substr(t0, t1 - t0);
+    replace_all(helpers, "TRAP(OOB)", "(wasm_rt_trap((wasm_rt_trap_t)AIRSSYS_TRAP_TABLE_OOB), 0)");
+    out.replace(t0, t1 - t0, helpers);
+  }
   replace_all(out, "#define CALL_INDIRECT(", "#define AIRSSYS_KEEP_CI(");
   replace_all(out, "CALL_INDIRECT(", "AIRSSYS_CALL_INDIRECT(");
   replace_all(out, "#define AIRSSYS_KEEP_CI(", "#define CALL_INDIRECT(");
