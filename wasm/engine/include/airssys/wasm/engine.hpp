@@ -156,6 +156,10 @@ class Engine {
 };
 
 /// Per-instance limits. Hitting one is a typed error; the instance is then poisoned.
+/// As described here for the interpreter; on the AOT tier fuel is charged per function entry and
+/// loop iteration (static instruction counts, within 0.5x-2x of the interpreter's count), the
+/// deadline is a watchdog flag checked at entries and loop headers, and max_call_depth and
+/// max_stack_bytes become one native stack budget (docs/engine.md, "AOT tier").
 /// Fuel and the deadline are checked between batches of at most 1000 instructions (fewer for
 /// modules with bulk memory instructions), so a call stops within one batch of its deadline and
 /// exactly at its fuel. A reentrant call (host -> guest) shares its caller's budget and may
