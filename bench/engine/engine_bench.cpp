@@ -13,8 +13,8 @@ namespace {
 
 constexpr unsigned kFibN = 25;
 
-std::shared_ptr<const Module> load(Engine& engine, const std::string& path) {
-  auto m = engine.load_file(path);
+std::shared_ptr<const Module> load(Engine& engine, const std::string& path, Tier tier = Tier::interp) {
+  auto m = engine.load_file(path, tier);
   if (!m) {
     std::fprintf(stderr, "%s\n", m.error().message().c_str());
     std::abort();
@@ -45,39 +45,51 @@ HostFunctions host_with_now() {
   return host;
 }
 
-void BM_Instantiate(benchmark::State& state) {
+// The *Aot variants run the same module compiled by the AOT tier (Engine::compile; the shared
+// object comes from the cache after the first run, so the setup does not time the compiler).
+
+void instantiate_bench(benchmark::State& state, Tier tier) {
   Engine engine;
-  auto m = load(engine, AIRSSYS_ENGINE_MODULES "/empty_page.wasm");  // one 64 KiB page
+  auto m = load(engine, AIRSSYS_ENGINE_MODULES "/empty_page.wasm", tier);  // one 64 KiB page
   for (auto _ : state) {
     auto i = instantiate(*m);
     benchmark::DoNotOptimize(i.get());
   }
 }
+void BM_Instantiate(benchmark::State& state) { instantiate_bench(state, Tier::interp); }
+void BM_InstantiateAot(benchmark::State& state) { instantiate_bench(state, Tier::aot); }
 BENCHMARK(BM_Instantiate);
+BENCHMARK(BM_InstantiateAot);
 
-void BM_CallEmpty(benchmark::State& state) {
+void call_empty_bench(benchmark::State& state, Tier tier) {
   Engine engine;
-  auto i = instantiate(*load(engine, AIRSSYS_ENGINE_MODULES "/empty_page.wasm"));
+  auto i = instantiate(*load(engine, AIRSSYS_ENGINE_MODULES "/empty_page.wasm", tier));
   for (auto _ : state) {
     auto r = i->call("empty", {});
     benchmark::DoNotOptimize(r);
   }
 }
+void BM_CallEmpty(benchmark::State& state) { call_empty_bench(state, Tier::interp); }
+void BM_CallEmptyAot(benchmark::State& state) { call_empty_bench(state, Tier::aot); }
 BENCHMARK(BM_CallEmpty);
+BENCHMARK(BM_CallEmptyAot);
 
-void BM_HostCall(benchmark::State& state) {
+void host_call_bench(benchmark::State& state, Tier tier) {
   Engine engine;
-  auto i = instantiate(*load(engine, AIRSSYS_ENGINE_MODULES "/host.wasm"), host_with_now());
+  auto i = instantiate(*load(engine, AIRSSYS_ENGINE_MODULES "/host.wasm", tier), host_with_now());
   for (auto _ : state) {
     auto r = i->call("call_host", {});  // guest -> env.now -> guest -> host
     benchmark::DoNotOptimize(r);
   }
 }
+void BM_HostCall(benchmark::State& state) { host_call_bench(state, Tier::interp); }
+void BM_HostCallAot(benchmark::State& state) { host_call_bench(state, Tier::aot); }
 BENCHMARK(BM_HostCall);
+BENCHMARK(BM_HostCallAot);
 
-void BM_GuestFib(benchmark::State& state) {
+void guest_fib_bench(benchmark::State& state, Tier tier) {
   Engine engine;
-  auto i = instantiate(*load(engine, AIRSSYS_FIB_WASM));
+  auto i = instantiate(*load(engine, AIRSSYS_FIB_WASM, tier));
   Value arg[] = {Value::i32(kFibN)};
   auto check = i->call("fib", arg);
   if (!check || (*check)[0].u32 != fib(kFibN)) {
@@ -90,7 +102,10 @@ void BM_GuestFib(benchmark::State& state) {
   }
   state.counters["n"] = kFibN;
 }
+void BM_GuestFib(benchmark::State& state) { guest_fib_bench(state, Tier::interp); }
+void BM_GuestFibAot(benchmark::State& state) { guest_fib_bench(state, Tier::aot); }
 BENCHMARK(BM_GuestFib)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GuestFibAot)->Unit(benchmark::kMillisecond);
 
 void BM_NativeFib(benchmark::State& state) {
   unsigned n = kFibN;

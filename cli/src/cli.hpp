@@ -45,6 +45,14 @@ struct InspectArgs {
 };
 int inspect(const InspectArgs& args);
 
+struct CompileArgs {
+  std::filesystem::path file;
+  std::filesystem::path cache_dir;  ///< empty: the engine's default
+  std::string cc;
+  std::vector<std::string> flags;
+};
+int compile(const CompileArgs& args);
+
 struct CheckArgs {
   std::filesystem::path manifest;
 };

@@ -20,6 +20,17 @@ int main(int argc, char** argv) {
   inspect_cmd->add_option("file", inspect_args.file, "The .wasm module")->required();
   inspect_cmd->add_flag("--json", inspect_args.json, "Machine-readable output");
 
+  CompileArgs compile_args;
+  auto* compile_cmd = app.add_subcommand("compile",
+                                         "Compile a module to native code ahead of time (wasm2c + the system C "
+                                         "compiler) into the AOT cache");
+  compile_cmd->add_option("file", compile_args.file, "The .wasm module")->required();
+  compile_cmd->add_option("--cache-dir", compile_args.cache_dir,
+                          "AOT cache (default $AIRSSYS_AOT_CACHE, else ~/.cache/airssys/aot)");
+  compile_cmd->add_option("--cc", compile_args.cc, "C compiler (default $AIRSSYS_AOT_CC, else cc)");
+  compile_cmd->add_option("--flag", compile_args.flags, "A compiler flag replacing the default -O3 (repeatable)")
+      ->allow_extra_args(false);
+
   CheckArgs check_args;
   auto* check_cmd = app.add_subcommand("check",
                                        "Validate a system manifest and every module it names, without "
@@ -89,6 +100,7 @@ int main(int argc, char** argv) {
 
   try {
     if (*inspect_cmd) return inspect(inspect_args);
+    if (*compile_cmd) return compile(compile_args);
     if (*check_cmd) return check(check_args);
     if (*invoke_cmd) return invoke(invoke_args);
     if (*new_cmd) return scaffold(new_args);

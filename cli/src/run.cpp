@@ -180,6 +180,9 @@ wasm::ComponentSpec to_host_spec(const mf::ComponentSpec& c) {
   s.supervision.within = defaults.within;
   s.supervision.backoff = {defaults.backoff.initial, defaults.backoff.max, defaults.backoff.multiplier};
   if (c.health) s.supervision.health = rt::HealthCheck{c.health->interval, c.health->timeout, c.health->failures};
+  s.tier = c.tier == mf::Tier::aot         ? wasm::ComponentTier::aot
+           : c.tier == mf::Tier::automatic ? wasm::ComponentTier::automatic
+                                           : wasm::ComponentTier::interp;
   return s;
 }
 

@@ -33,6 +33,7 @@ enum class Phase : std::uint8_t { runtime, load, validate, link, instantiate, ex
   X(io_error, io, "cannot read the file")                                                      \
   X(malformed_module, load, "the module is malformed")                                         \
   X(invalid_module, validate, "the module does not validate")                                  \
+  X(compile_failed, load, "the module could not be compiled to native code")                   \
   /* WebAssembly: link and instantiate */                                                      \
   X(unknown_import, link, "the host does not provide this import")                             \
   X(import_signature, link, "the import has the wrong signature")                              \

@@ -79,6 +79,12 @@ void ComponentRecord::set_module(std::shared_ptr<const Module> m) {
   std::lock_guard lock(mutex_);
   module_ = std::move(m);
 }
+bool ComponentRecord::replace_module(const std::shared_ptr<const Module>& expected, std::shared_ptr<const Module> m) {
+  std::lock_guard lock(mutex_);
+  if (module_ != expected) return false;
+  module_ = std::move(m);
+  return true;
+}
 ComponentLimits ComponentRecord::limits() const {
   std::lock_guard lock(mutex_);
   return limits_;

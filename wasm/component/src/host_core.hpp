@@ -7,6 +7,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <thread>
+#include <vector>
 #include <optional>
 #include <set>
 #include <string>
@@ -67,6 +69,9 @@ class HostCore {
                                                             std::span<const std::uint8_t> payload,
                                                             std::chrono::milliseconds timeout,
                                                             std::shared_ptr<ResponseSink> sink, std::size_t max_bytes);
+  /// ComponentTier::automatic: compiles `interp` in the background; instances made afterwards
+  /// (restarts) run native code. Joined by the destructor.
+  void compile_later(const std::shared_ptr<ComponentRecord>& rec, std::shared_ptr<const Module> interp);
   /// Watches a failing component until it is restarted or given up.
   void watch(const std::shared_ptr<ComponentRecord>& rec);
   /// Marks a component whose actor is gone for good as failed, frees its address, tells on_event.
@@ -83,6 +88,8 @@ class HostCore {
   void retire(ComponentRecord& rec, rt::StopMode mode, std::string why);
 
  private:
+  std::mutex compiles_mutex_;
+  std::vector<std::thread> compiles_;  // background AOT compiles (automatic tier)
   tl::expected<std::shared_ptr<ComponentRecord>, abi::SendError> target(std::string_view to, std::size_t size,
                                                                          std::size_t max_bytes,
                                                                          std::optional<std::string_view> codec);

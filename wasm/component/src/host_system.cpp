@@ -61,7 +61,7 @@ class PromiseSink final : public ResponseSink {
 
 // ---- HostCore ----------------------------------------------------------------------------------
 
-HostCore::HostCore(HostOptions o) : options(std::move(o)) {
+HostCore::HostCore(HostOptions o) : options(std::move(o)), engine(options.aot) {
   actors = std::make_unique<rt::ActorSystem>(options.system);
   tracker = std::make_unique<CorrelationTracker>(
       [sys = actors.get()](auto when, std::function<void()> fn) { sys->call_at(when, std::move(fn)); });
@@ -90,9 +90,32 @@ void HostCore::sweep_idle() {
 }
 
 HostCore::~HostCore() {
+  {
+    std::lock_guard lock(compiles_mutex_);
+    for (auto& t : compiles_) t.join();  // a compile in flight uses the engine
+  }
   shutdown();
   tracker.reset();
   actors.reset();
+}
+
+void HostCore::compile_later(const std::shared_ptr<ComponentRecord>& rec, std::shared_ptr<const Module> interp) {
+  std::lock_guard lock(compiles_mutex_);
+  compiles_.emplace_back([this, weak = std::weak_ptr<ComponentRecord>(rec), interp = std::move(interp)] {
+    auto native = engine.compile(*interp);
+    auto r = weak.lock();
+    if (!r || !native) return;  // gone, or stays on the interpreter
+    r->replace_module(interp, *native);
+  });
+}
+
+std::string_view to_string(ComponentTier t) noexcept {
+  switch (t) {
+    case ComponentTier::interp: return "interp";
+    case ComponentTier::aot: return "aot";
+    case ComponentTier::automatic: return "auto";
+  }
+  return "?";
 }
 
 void HostCore::shutdown() {
@@ -330,7 +353,8 @@ class TreeBuilder {
     for (auto& name : tree_->groups) c_.groups.erase(name);
   }
 
-  std::vector<std::shared_ptr<ComponentRecord>> records;  // in start order
+  std::vector<std::shared_ptr<ComponentRecord>> records;        // in start order
+  std::vector<std::shared_ptr<ComponentRecord>> compile_later;  // ComponentTier::automatic, once started
 
  private:
   Result<void> claim(const std::string& name) {
@@ -353,7 +377,13 @@ class TreeBuilder {
                                             ") but the host has no data_dir to hold its directory");
     auto module = c_.load_checked(spec.address, spec.file, spec.bytes, spec.grants, spec.module);
     if (!module) return tl::unexpected(module.error());
+    const auto tier = spec.tier;
+    if (tier == ComponentTier::aot) {  // compiled (or found in the AOT cache) before anything starts
+      module = c_.engine.compile(**module);
+      if (!module) return fail(module.error().code, spec.address + ": " + module.error().context);
+    }
     auto rec = std::make_shared<ComponentRecord>(c_, std::move(spec), std::move(*module));
+    if (tier == ComponentTier::automatic) compile_later.push_back(rec);
     rec->placement = Placement{path, strategy, tree_};
     if (auto r = c_.registry.insert(rec->address, rec); !r) return tl::unexpected(r.error());
     records.push_back(rec);
@@ -435,6 +465,7 @@ Result<void> HostCore::start_tree(GroupSpec spec) {
     rec->status.store(ComponentStatus::running);
     emit(EventKind::started, rec->address, rec->module()->info().sha256);
   }
+  for (auto& rec : builder.compile_later) compile_later(rec, rec->module());
   return {};
 }
 
@@ -578,6 +609,7 @@ ComponentInfo info_of(HostCore& c, const ComponentRecord& r) {
   i.status = r.status.load();
   if (i.status == ComponentStatus::restarting && r.actor && !r.actor.alive()) i.status = ComponentStatus::failed;
   i.module_sha256 = r.module()->info().sha256;
+  i.tier = r.module()->tier();
   i.handled = r.handled.load();
   i.restarts = r.restarts.load();
   i.failures = r.failures.load();

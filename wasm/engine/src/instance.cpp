@@ -13,6 +13,7 @@
 #include <new>
 #include <stdexcept>
 
+#include "aot/aot.hpp"
 #include "module_impl.hpp"
 #include "wabt_access.hpp"
 
@@ -29,8 +30,6 @@ constexpr std::uint64_t kMinBatch = 16;
 constexpr std::uint64_t kBulkBytesPerBatch = 1ull << 30;
 constexpr std::uint32_t kMaxCallDepth = 1'000'000;  // frames are reserved up front: 40 MB at most
 constexpr int kMaxNesting = 64;            // host -> guest reentrancy; each level uses native stack
-constexpr std::uint64_t kPageSize = 65536;
-constexpr std::uint64_t kMaxPages32 = 65536;
 
 /// An exported function, resolved once at instantiation so call() is a lookup, not a search.
 struct ExportSlot {
@@ -38,11 +37,6 @@ struct ExportSlot {
   const FuncType* type;       // ditto
   wi::Func* func;             // rooted by the wabt instance
   bool defined;               // false for a re-exported host function
-};
-
-struct BoundImport {
-  const ImportInfo* info;
-  HostFunc fn;  // copied: the HostFunctions table need not outlive the instance
 };
 
 /// A few values on the stack for the common case; host calls must not allocate per call.
@@ -152,52 +146,15 @@ Result<std::vector<Value>> Context::call(std::string_view name, std::span<const 
 }
 void* Context::user_data() { return self_.user_data(); }
 
-std::string import_name(const ImportInfo& i) { return i.module + "." + i.name; }
-
-std::string_view kind_name(ImportInfo::Kind kind) {
-  switch (kind) {
-    case ImportInfo::Kind::func: return "function";
-    case ImportInfo::Kind::table: return "table";
-    case ImportInfo::Kind::memory: return "memory";
-    case ImportInfo::Kind::global: return "global";
-    case ImportInfo::Kind::tag: return "tag";
-  }
-  return "?";
-}
-
 Result<void> InstanceImpl::link(const HostFunctions& host) {
-  for (const auto& imp : module_->info().imports) {
-    if (imp.kind != ImportInfo::Kind::func) {
-      return fail(Errc::unknown_import, import_name(imp) + ": the host provides functions only; this import is a " +
-                                            std::string(kind_name(imp.kind)));
-    }
-    const auto* entry = host.find(imp.module, imp.name);
-    if (!entry) return fail(Errc::unknown_import, import_name(imp) + " " + to_string(imp.type));
-    if (entry->type != imp.type) {
-      return fail(Errc::import_signature, import_name(imp) + ": the module expects " + to_string(imp.type) +
-                                              ", the host provides " + to_string(entry->type));
-    }
-    imports_.push_back(BoundImport{&imp, entry->fn});
-  }
+  auto bound = link_imports(module_->info(), host);
+  if (!bound) return tl::unexpected(bound.error());
+  imports_ = std::move(*bound);
   return {};
 }
 
-std::uint64_t memory_cap_pages(const Limits& l) { return std::min(l.max_memory_bytes / kPageSize, kMaxPages32); }
-
 Result<void> InstanceImpl::check_initial_sizes() const {
-  for (const auto& m : module_->desc().memories) {
-    if (m.type.limits.initial > memory_cap_pages(limits_)) {
-      return fail(Errc::memory_limit, label_ + ": the module's memory starts at " + std::to_string(m.type.limits.initial) +
-                                          " pages of 64 KiB, the limit is " + std::to_string(limits_.max_memory_bytes) +
-                                          " bytes");
-    }
-  }
-  for (const auto& t : module_->desc().tables) {
-    if (t.type.limits.initial > limits_.max_table_elements) {
-      return fail(Errc::memory_limit, label_ + ": the module's table starts at " + std::to_string(t.type.limits.initial) +
-                                          " elements, the limit is " + std::to_string(limits_.max_table_elements));
-    }
-  }
+  if (auto ok = detail::check_initial_sizes(module_->desc(), limits_, label_); !ok) return ok;
   if (module_->max_values_per_step() > limits_.max_stack_bytes / sizeof(wi::Value)) {
     return fail(Errc::stack_exhausted, label_ + ": a function needs " + std::to_string(module_->max_values_per_step()) +
                                            " stack slots, more than max_stack_bytes allows");
@@ -312,18 +269,7 @@ const ExportSlot* InstanceImpl::find_export(std::string_view name) const noexcep
 }
 
 Result<void> InstanceImpl::check_args(const ExportSlot& slot, std::span<const Value> args) const {
-  const auto& params = slot.type->params;
-  bool ok = args.size() == params.size();
-  for (std::size_t i = 0; ok && i < args.size(); ++i) {
-    ok = args[i].type == params[i] && params[i] != ValType::v128 &&
-         (params[i] == ValType::i32 || params[i] == ValType::i64 || params[i] == ValType::f32 ||
-          params[i] == ValType::f64 || args[i].is_null_ref());
-  }
-  if (ok) return {};
-  FuncType given;
-  for (const auto& a : args) given.params.push_back(a.type);
-  return fail(Errc::export_signature, where(slot.name) + ": takes " + to_string(*slot.type) + ", called with " +
-                                          to_string(given) + " (reference arguments must be null; v128 is not supported)");
+  return detail::check_args(where(slot.name), *slot.type, args);
 }
 
 void InstanceImpl::begin_call() {
@@ -496,6 +442,9 @@ tl::unexpected<Error> InstanceImpl::poison_from_trap(std::string_view fn, const 
 
 Result<std::unique_ptr<Instance>> Instance::create(const Module& module, const HostFunctions& host,
                                                    const Limits& limits, void* user_data, std::string label) {
+  if (const auto* aot = dynamic_cast<const detail::aot::AotModule*>(&module)) {
+    return detail::aot::create_instance(*aot, host, limits, user_data, std::move(label));
+  }
   const auto* impl = dynamic_cast<const detail::ModuleImpl*>(&module);
   if (!impl) return fail(Errc::invalid_argument, "Instance::create: the module was not loaded by an Engine");
   try {

@@ -1,5 +1,8 @@
 // Load stage: read bytes, decode, validate, inspect, cache by content hash.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <unordered_map>
@@ -9,6 +12,7 @@
 #include <wabt/binary-reader.h>
 #include <wabt/interp/binary-reader-interp.h>
 
+#include "aot/aot.hpp"
 #include "module_impl.hpp"
 
 namespace airssys::wasm {
@@ -115,7 +119,8 @@ Result<std::shared_ptr<ModuleImpl>> decode(std::string name, std::span<const std
     return fail(Errc::invalid_module, describe(name, errors));
   }
   auto info = inspect(std::move(name), desc, bytes);
-  return std::make_shared<ModuleImpl>(std::move(info), std::move(desc), *bulk);
+  return std::make_shared<ModuleImpl>(std::move(info), std::move(desc), *bulk,
+                                      std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
 }
 
 Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path) {
@@ -128,8 +133,8 @@ Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path) {
 
 }  // namespace
 
-ModuleImpl::ModuleImpl(ModuleInfo info, wi::ModuleDesc desc, bool uses_bulk_ops)
-    : info_(std::move(info)), desc_(std::move(desc)), uses_bulk_ops_(uses_bulk_ops) {
+ModuleImpl::ModuleImpl(ModuleInfo info, wi::ModuleDesc desc, bool uses_bulk_ops, std::vector<std::uint8_t> bytes)
+    : info_(std::move(info)), desc_(std::move(desc)), uses_bulk_ops_(uses_bulk_ops), bytes_(std::move(bytes)) {
   if (!desc_.starts.empty()) start_ = desc_.starts.front().func_index;
   desc_.starts.clear();
   std::uint64_t most = 2;  // any plain instruction pushes at most a couple of values
@@ -172,16 +177,45 @@ class __attribute__((scoped_lockable)) Lock {
 struct Engine::Impl {
   mutable detail::Mutex mutex;
   std::unordered_map<std::string, std::shared_ptr<const detail::ModuleImpl>> by_hash __attribute__((guarded_by(mutex)));
+  std::unordered_map<std::string, std::shared_ptr<const detail::aot::AotModule>> aot_by_hash __attribute__((guarded_by(mutex)));
+  detail::aot::Config aot;
+  detail::Mutex compile_mutex;  // one compile at a time per Engine: the machine's cores are shared
 };
 
-Engine::Engine() : impl_(std::make_unique<Impl>()) {
+namespace {
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string(v) : std::move(fallback);
+}
+
+std::filesystem::path default_cache_dir() {
+  if (const char* v = std::getenv("AIRSSYS_AOT_CACHE"); v && *v) return v;
+  if (const char* v = std::getenv("XDG_CACHE_HOME"); v && *v) return std::filesystem::path(v) / "airssys" / "aot";
+  if (const char* v = std::getenv("HOME"); v && *v) return std::filesystem::path(v) / ".cache" / "airssys" / "aot";
+  return std::filesystem::temp_directory_path() / ("airssys-aot-" + std::to_string(::getuid()));
+}
+
+}  // namespace
+
+Engine::Engine() : Engine(AotOptions{}) {}
+
+Engine::Engine(AotOptions aot) : impl_(std::make_unique<Impl>()) {
   // libsodium must be initialised once before use; it is idempotent and thread-safe.
   if (sodium_init() < 0) std::abort();
+  impl_->aot.cache_dir = aot.cache_dir.empty() ? default_cache_dir() : aot.cache_dir;
+  impl_->aot.compiler = aot.compiler.empty() ? env_or("AIRSSYS_AOT_CC", "cc") : aot.compiler;
+  impl_->aot.flags = aot.flags.empty() ? std::vector<std::string>{"-O3"} : aot.flags;  // release preset: -O3 too
 }
 
 Engine::~Engine() = default;
 
-Result<std::shared_ptr<const Module>> Engine::load(std::span<const std::uint8_t> bytes, std::string name) {
+Result<std::shared_ptr<const Module>> Engine::load(std::span<const std::uint8_t> bytes, std::string name, Tier tier) {
+  if (tier == Tier::aot) {
+    auto m = load(bytes, std::move(name), Tier::interp);
+    if (!m) return m;
+    return compile(**m);
+  }
   std::string hash = detail::sha256_hex(bytes);
   {
     detail::Lock lock(impl_->mutex);
@@ -202,10 +236,45 @@ Result<std::shared_ptr<const Module>> Engine::load(std::span<const std::uint8_t>
   return it->second;
 }
 
-Result<std::shared_ptr<const Module>> Engine::load_file(const std::filesystem::path& path) {
+Result<std::shared_ptr<const Module>> Engine::load_file(const std::filesystem::path& path, Tier tier) {
   auto bytes = detail::read_file(path);
   if (!bytes) return tl::unexpected(bytes.error());
-  return load(*bytes, path.string());
+  return load(*bytes, path.string(), tier);
+}
+
+Result<std::shared_ptr<const Module>> Engine::compile(const Module& module, AotStats* stats) {
+  if (const auto* aot = dynamic_cast<const detail::aot::AotModule*>(&module)) {
+    if (stats) *stats = AotStats{.cache_hit = true};
+    return std::shared_ptr<const Module>(aot->shared_from_this());
+  }
+  const auto* impl = dynamic_cast<const detail::ModuleImpl*>(&module);
+  if (!impl) return fail(Errc::invalid_argument, "Engine::compile: the module was not loaded by an Engine");
+  const std::string& hash = impl->info().sha256;
+  {
+    detail::Lock lock(impl_->mutex);
+    if (auto it = impl_->aot_by_hash.find(hash); it != impl_->aot_by_hash.end()) {
+      if (stats) *stats = AotStats{.cache_hit = true};
+      return std::shared_ptr<const Module>(it->second);
+    }
+  }
+  detail::Lock one_at_a_time(impl_->compile_mutex);
+  {
+    detail::Lock lock(impl_->mutex);
+    if (auto it = impl_->aot_by_hash.find(hash); it != impl_->aot_by_hash.end()) {
+      if (stats) *stats = AotStats{.cache_hit = true};
+      return std::shared_ptr<const Module>(it->second);
+    }
+  }
+  Result<std::shared_ptr<const detail::aot::AotModule>> compiled;
+  try {
+    compiled = detail::aot::compile(impl->shared_from_this(), impl_->aot, stats);
+  } catch (const std::bad_alloc&) {
+    return fail(Errc::compile_failed, impl->info().name + ": the host ran out of memory translating it");
+  }
+  if (!compiled) return tl::unexpected(compiled.error());
+  detail::Lock lock(impl_->mutex);
+  auto [it, inserted] = impl_->aot_by_hash.emplace(hash, std::move(*compiled));
+  return std::shared_ptr<const Module>(it->second);
 }
 
 std::size_t Engine::cached_modules() const {

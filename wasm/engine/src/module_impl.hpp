@@ -16,7 +16,9 @@ namespace wi = wabt::interp;
 /// copies into its own Store. Immutable after construction, so shared freely between threads.
 class ModuleImpl final : public Module, public std::enable_shared_from_this<ModuleImpl> {
  public:
-  ModuleImpl(ModuleInfo info, wi::ModuleDesc desc, bool uses_bulk_ops);
+  ModuleImpl(ModuleInfo info, wi::ModuleDesc desc, bool uses_bulk_ops, std::vector<std::uint8_t> bytes);
+  /// The module's bytes, kept for the AOT tier (Engine::compile translates them).
+  std::span<const std::uint8_t> bytes() const noexcept { return bytes_; }
 
   const ModuleInfo& info() const noexcept override { return info_; }
   /// Decoded template with the start function removed (instances run it under their limits).
@@ -35,7 +37,25 @@ class ModuleImpl final : public Module, public std::enable_shared_from_this<Modu
   std::optional<wi::Index> start_;
   std::uint64_t max_values_per_step_ = 0;
   bool uses_bulk_ops_ = false;
+  std::vector<std::uint8_t> bytes_;
 };
+
+// ---- shared by both tiers (instance.cpp) ----
+
+/// An import bound to the host function that provides it.
+struct BoundImport {
+  const ImportInfo* info;
+  HostFunc fn;  // copied: the HostFunctions table need not outlive the instance
+};
+
+std::string import_name(const ImportInfo& i);
+/// Links every import against `host`: unknown_import / import_signature naming it.
+Result<std::vector<BoundImport>> link_imports(const ModuleInfo& info, const HostFunctions& host);
+/// memory_limit when an initial memory or table is already above the limits.
+Result<void> check_initial_sizes(const wi::ModuleDesc& desc, const Limits& limits, const std::string& label);
+/// export_signature unless `args` match `type` (references must be null; no v128).
+Result<void> check_args(const std::string& where, const FuncType& type, std::span<const Value> args);
+std::uint64_t memory_cap_pages(const Limits& l);
 
 /// A wabt value type as ours; nullopt for types the boundary does not know (never after
 /// validation with default features, but kept total).

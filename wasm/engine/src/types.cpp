@@ -27,6 +27,8 @@ static void append_types(std::string& out, const std::vector<ValType>& types) {
   out += ')';
 }
 
+std::string_view to_string(Tier tier) noexcept { return tier == Tier::aot ? "aot" : "interp"; }
+
 std::string to_string(const FuncType& type) {
   std::string out;
   append_types(out, type.params);

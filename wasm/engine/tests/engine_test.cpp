@@ -19,10 +19,13 @@ std::vector<std::uint8_t> read_bytes(std::string_view name) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+AotOptions test_aot_options() { return AotOptions{.cache_dir = AIRSSYS_TEST_AOT_CACHE}; }
+
 class EngineTest : public ::testing::Test {
  protected:
+  virtual Tier tier() const { return Tier::interp; }
   std::shared_ptr<const Module> load(std::string_view name) {
-    auto m = engine.load_file(module_path(name));
+    auto m = engine.load_file(module_path(name), tier());
     EXPECT_TRUE(m) << m.error().message();
     return m ? *m : nullptr;
   }
@@ -34,8 +37,17 @@ class EngineTest : public ::testing::Test {
     EXPECT_TRUE(i) << i.error().message();
     return i ? std::move(*i) : nullptr;
   }
-  Engine engine;
+  Engine engine{test_aot_options()};
 };
+
+/// Tests of execution semantics run on both tiers: the interpreter and AOT-compiled code.
+class TieredTest : public EngineTest, public ::testing::WithParamInterface<Tier> {
+ protected:
+  Tier tier() const override { return GetParam(); }
+};
+
+INSTANTIATE_TEST_SUITE_P(Tiers, TieredTest, ::testing::Values(Tier::interp, Tier::aot),
+                         [](const auto& info) { return std::string(to_string(info.param)); });
 
 Result<std::vector<Value>> call(Instance& i, std::string_view name, std::initializer_list<Value> args = {}) {
   return i.call(name, std::span<const Value>(args.begin(), args.size()));
@@ -155,7 +167,7 @@ TEST_F(EngineTest, CacheHitsByContentHash) {
 
 // ---- call ----------------------------------------------------------------------------------
 
-TEST_F(EngineTest, CallsExportsWithEveryScalarType) {
+TEST_P(TieredTest, CallsExportsWithEveryScalarType) {
   auto i = instantiate("basic");
   auto r = call(*i, "add", {Value::i32(40), Value::i32(2)});
   ASSERT_TRUE(r);
@@ -177,7 +189,7 @@ TEST_F(EngineTest, CallsExportsWithEveryScalarType) {
   EXPECT_TRUE(r->empty());
 }
 
-TEST_F(EngineTest, MissingExportAndWrongArgumentsAreNotFatal) {
+TEST_P(TieredTest, MissingExportAndWrongArgumentsAreNotFatal) {
   auto i = instantiate("basic");
   auto r = call(*i, "nope");
   ASSERT_FALSE(r);
@@ -193,7 +205,7 @@ TEST_F(EngineTest, MissingExportAndWrongArgumentsAreNotFatal) {
   EXPECT_TRUE(call(*i, "add", {Value::i32(1), Value::i32(2)}));
 }
 
-TEST_F(EngineTest, DataSegmentsAndMemoryAccess) {
+TEST_P(TieredTest, DataSegmentsAndMemoryAccess) {
   auto i = instantiate("basic");
   auto mem = i->memory();
   ASSERT_EQ(mem.size(), 65536u);
@@ -204,7 +216,7 @@ TEST_F(EngineTest, DataSegmentsAndMemoryAccess) {
   EXPECT_EQ(v, 0xabcdef01u);
 }
 
-TEST_F(EngineTest, ReleasingZeroPagesKeepsEveryByte) {
+TEST_P(TieredTest, ReleasingZeroPagesKeepsEveryByte) {
   auto i = instantiate("basic");  // one page, "hello" at 16
   ASSERT_TRUE(call(*i, "store", {Value::i32(40000), Value::i32(0x11223344)}));
   const std::vector<std::uint8_t> before(i->memory().begin(), i->memory().end());
@@ -224,7 +236,7 @@ TEST_F(EngineTest, ReleasingZeroPagesKeepsEveryByte) {
   EXPECT_EQ(v, 0x11223344u);
 }
 
-TEST_F(EngineTest, InstancesAreIndependent) {
+TEST_P(TieredTest, InstancesAreIndependent) {
   auto m = load("basic");
   auto a = Instance::create(*m, {}, {});
   auto b = Instance::create(*m, {}, {});
@@ -253,7 +265,7 @@ HostFunctions full_host() {
   return host;
 }
 
-TEST_F(EngineTest, UnknownImportIsNamed) {
+TEST_P(TieredTest, UnknownImportIsNamed) {
   auto m = load("host");
   HostFunctions host;
   host.define("env", "now", {{}, {ValType::i64}}, [](CallContext&, auto, auto) -> Result<void> { return {}; });
@@ -263,7 +275,7 @@ TEST_F(EngineTest, UnknownImportIsNamed) {
   EXPECT_NE(i.error().context.find("airssys:component/messaging@0.1.0.send"), std::string::npos) << i.error().context;
 }
 
-TEST_F(EngineTest, WrongImportSignatureIsNamed) {
+TEST_P(TieredTest, WrongImportSignatureIsNamed) {
   auto m = load("host");
   auto host = full_host();
   host.define("env", "now", {{}, {ValType::i32}}, [](CallContext&, auto, auto) -> Result<void> { return {}; });
@@ -275,16 +287,19 @@ TEST_F(EngineTest, WrongImportSignatureIsNamed) {
   EXPECT_NE(i.error().context.find("provides () -> (i32)"), std::string::npos) << i.error().context;
 }
 
-TEST_F(EngineTest, NonFunctionImportsAreRejected) {
-  auto m = load("import_memory");
-  auto i = Instance::create(*m, {}, {});
+TEST_P(TieredTest, NonFunctionImportsAreRejected) {
+  // The AOT tier refuses such a module when compiling it (it could never be linked), with the
+  // same error the interpreter gives when instantiating it.
+  auto i = tier() == Tier::aot ? Result<std::unique_ptr<Instance>>(tl::unexpected(
+                                     engine.load_file(module_path("import_memory"), Tier::aot).error()))
+                               : Instance::create(*load("import_memory"), {}, {});
   ASSERT_FALSE(i);
   EXPECT_EQ(i.error().code, Errc::unknown_import);
   EXPECT_NE(i.error().context.find("env.memory"), std::string::npos);
   EXPECT_NE(i.error().context.find("memory"), std::string::npos);
 }
 
-TEST_F(EngineTest, HostFunctionsReceiveArgumentsAndReturnResults) {
+TEST_P(TieredTest, HostFunctionsReceiveArgumentsAndReturnResults) {
   auto i = instantiate("host", {}, full_host());
   auto r = call(*i, "send_hello");
   ASSERT_TRUE(r) << r.error().message();
@@ -294,7 +309,7 @@ TEST_F(EngineTest, HostFunctionsReceiveArgumentsAndReturnResults) {
   EXPECT_EQ((*r)[0].u64, 1234u);
 }
 
-TEST_F(EngineTest, HostReadsCallerMemoryAndCallsBackIn) {
+TEST_P(TieredTest, HostReadsCallerMemoryAndCallsBackIn) {
   // The canonical-ABI pattern: the host reads the guest's string, then allocates in the guest
   // (reentrant call to cabi_realloc) and writes a reply there.
   auto host = full_host();
@@ -328,7 +343,7 @@ TEST_F(EngineTest, HostReadsCallerMemoryAndCallsBackIn) {
   EXPECT_EQ(reply_ptr, 1027u);
 }
 
-TEST_F(EngineTest, UserDataReachesHostFunctions) {
+TEST_P(TieredTest, UserDataReachesHostFunctions) {
   auto host = full_host();
   void* seen = nullptr;
   host.define("env", "now", {{}, {ValType::i64}}, [&](CallContext& ctx, auto, std::span<Value> results) -> Result<void> {
@@ -344,7 +359,7 @@ TEST_F(EngineTest, UserDataReachesHostFunctions) {
   EXPECT_EQ(seen, &tag);
 }
 
-TEST_F(EngineTest, HostErrorAbortsTheCallAndPoisons) {
+TEST_P(TieredTest, HostErrorAbortsTheCallAndPoisons) {
   auto host = full_host();
   host.define("env", "now", {{}, {ValType::i64}}, [](CallContext&, auto, auto) -> Result<void> {
     return fail(Errc::bad_pointer, "ptr 0x10 past the end");
@@ -359,7 +374,7 @@ TEST_F(EngineTest, HostErrorAbortsTheCallAndPoisons) {
   EXPECT_EQ(call(*i, "empty").error().code, Errc::poisoned);
 }
 
-TEST_F(EngineTest, HostExceptionBecomesHostError) {
+TEST_P(TieredTest, HostExceptionBecomesHostError) {
   auto host = full_host();
   host.define("env", "now", {{}, {ValType::i64}}, [](CallContext&, auto, auto) -> Result<void> {
     throw std::runtime_error("boom");
@@ -371,7 +386,7 @@ TEST_F(EngineTest, HostExceptionBecomesHostError) {
   EXPECT_NE(r.error().context.find("boom"), std::string::npos);
 }
 
-TEST_F(EngineTest, FailedReentrantCallPoisonsEvenIfSwallowed) {
+TEST_P(TieredTest, FailedReentrantCallPoisonsEvenIfSwallowed) {
   auto host = full_host();
   host.define("env", "now", {{}, {ValType::i64}}, [](CallContext& ctx, auto, std::span<Value> results) -> Result<void> {
     (void)ctx.call("spin_forever_missing", {});  // missing export: not fatal
@@ -387,7 +402,7 @@ TEST_F(EngineTest, FailedReentrantCallPoisonsEvenIfSwallowed) {
   EXPECT_FALSE(i->poisoned());
 }
 
-TEST_F(EngineTest, NestedTrapPoisonsEvenIfTheHostSwallowsIt) {
+TEST_P(TieredTest, NestedTrapPoisonsEvenIfTheHostSwallowsIt) {
   auto host = full_host();
   host.define("env", "now", {{}, {ValType::i64}}, [](CallContext& ctx, auto, std::span<Value> results) -> Result<void> {
     auto r = ctx.call("boom", {});
@@ -405,7 +420,7 @@ TEST_F(EngineTest, NestedTrapPoisonsEvenIfTheHostSwallowsIt) {
   EXPECT_TRUE(i->poisoned());
 }
 
-TEST_F(EngineTest, ReentrancyDepthIsBounded) {
+TEST_P(TieredTest, ReentrancyDepthIsBounded) {
   // Guest -> host -> guest -> host ... without end: stopped long before the native stack is at risk.
   auto host = full_host();
   int depth = 0;
@@ -425,7 +440,7 @@ TEST_F(EngineTest, ReentrancyDepthIsBounded) {
 
 // ---- limits --------------------------------------------------------------------------------
 
-TEST_F(EngineTest, FuelLimitsInstructions) {
+TEST_P(TieredTest, FuelLimitsInstructions) {
   auto i = instantiate("limits", Limits{.fuel_per_call = 50'000});
   auto r = call(*i, "count", {Value::i32(100)});
   ASSERT_TRUE(r) << r.error().message();
@@ -443,19 +458,19 @@ TEST_F(EngineTest, FuelLimitsInstructions) {
   EXPECT_NE(r.error().context.find("fuel"), std::string::npos);
 }
 
-TEST_F(EngineTest, FuelIsPerCall) {
+TEST_P(TieredTest, FuelIsPerCall) {
   auto i = instantiate("limits", Limits{.fuel_per_call = 5'000});
   for (int k = 0; k < 100; ++k) ASSERT_TRUE(call(*i, "count", {Value::i32(100)})) << k;
 }
 
-TEST_F(EngineTest, FuelStopsInfiniteLoop) {
+TEST_P(TieredTest, FuelStopsInfiniteLoop) {
   auto i = instantiate("limits", Limits{.fuel_per_call = 1'000'000});
   auto r = call(*i, "spin");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::fuel_exhausted);
 }
 
-TEST_F(EngineTest, DeadlineStopsInfiniteLoop) {
+TEST_P(TieredTest, DeadlineStopsInfiniteLoop) {
   auto i = instantiate("limits", Limits{.deadline_ms = 50});
   auto t0 = std::chrono::steady_clock::now();
   auto r = call(*i, "spin");
@@ -468,7 +483,7 @@ TEST_F(EngineTest, DeadlineStopsInfiniteLoop) {
   EXPECT_EQ(call(*i, "size").error().code, Errc::poisoned);
 }
 
-TEST_F(EngineTest, DeadlineHoldsAgainstBulkMemoryInstructions) {
+TEST_P(TieredTest, DeadlineHoldsAgainstBulkMemoryInstructions) {
   // 1000 fills of 16 MiB would take seconds; modules with bulk instructions get smaller batches.
   auto i = instantiate("bulk", Limits{.deadline_ms = 50});
   auto t0 = std::chrono::steady_clock::now();
@@ -479,7 +494,7 @@ TEST_F(EngineTest, DeadlineHoldsAgainstBulkMemoryInstructions) {
   EXPECT_LT(took, 600ms);
 }
 
-TEST_F(EngineTest, DeadlineCoversHostCallbacks) {
+TEST_P(TieredTest, DeadlineCoversHostCallbacks) {
   auto host = full_host();
   auto i = instantiate("host", Limits{.deadline_ms = 30}, host);
   auto r = call(*i, "host_loop", {Value::i32(0xffffffff)});
@@ -487,7 +502,7 @@ TEST_F(EngineTest, DeadlineCoversHostCallbacks) {
   EXPECT_EQ(r.error().code, Errc::deadline_exceeded);
 }
 
-TEST_F(EngineTest, StartFunctionRunsUnderLimits) {
+TEST_P(TieredTest, StartFunctionRunsUnderLimits) {
   auto m = load("start_spin");
   auto i = Instance::create(*m, {}, Limits{.deadline_ms = 20});
   ASSERT_FALSE(i);
@@ -500,7 +515,7 @@ TEST_F(EngineTest, StartFunctionRunsUnderLimits) {
   EXPECT_NE(j.error().context.find("unreachable"), std::string::npos) << j.error().context;
 }
 
-TEST_F(EngineTest, DeepRecursionExhaustsTheStack) {
+TEST_P(TieredTest, DeepRecursionExhaustsTheStack) {
   for (auto fn : {"recurse", "recurse_indirect"}) {
     auto i = instantiate("limits", Limits{.max_call_depth = 500});
     auto r = call(*i, fn);
@@ -513,19 +528,23 @@ TEST_F(EngineTest, DeepRecursionExhaustsTheStack) {
   auto r = call(*i, "deep", {Value::i32(400)});
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ((*r)[0].u32, 400u);
-  r = call(*i, "deep", {Value::i32(600)});
+  // The interpreter counts frames exactly. The AOT tier turns max_call_depth into a native stack
+  // budget (256 bytes a frame; docs/engine.md), so the depth it allows is at least the limit and
+  // at most a small multiple of it.
+  std::uint32_t past = tier() == Tier::aot ? 100'000 : 600;
+  r = call(*i, "deep", {Value::i32(past)});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::stack_exhausted);
 }
 
-TEST_F(EngineTest, DefaultDepthLimitStopsRunawayRecursion) {
+TEST_P(TieredTest, DefaultDepthLimitStopsRunawayRecursion) {
   auto i = instantiate("limits");
   auto r = call(*i, "recurse_indirect");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::stack_exhausted);
 }
 
-TEST_F(EngineTest, ValueStackLimit) {
+TEST_P(TieredTest, ValueStackLimit) {
   auto i = instantiate("limits", Limits{.max_call_depth = 1'000'000, .max_stack_bytes = 64 << 10});
   auto r = call(*i, "deep", {Value::i32(100'000)});
   ASSERT_FALSE(r);
@@ -533,7 +552,7 @@ TEST_F(EngineTest, ValueStackLimit) {
   EXPECT_NE(r.error().context.find("value stack"), std::string::npos) << r.error().context;
 }
 
-TEST_F(EngineTest, MemoryLimitWithoutDeclaredMax) {
+TEST_P(TieredTest, MemoryLimitWithoutDeclaredMax) {
   auto i = instantiate("limits", Limits{.max_memory_bytes = 4 * 65536});
   EXPECT_EQ((*call(*i, "grow", {Value::i32(3)}))[0].u32, 1u);  // 1 -> 4 pages: allowed
   EXPECT_EQ((*call(*i, "grow", {Value::i32(1)}))[0].u32, 0xffffffffu);  // -1: past the limit
@@ -542,7 +561,7 @@ TEST_F(EngineTest, MemoryLimitWithoutDeclaredMax) {
   EXPECT_EQ(i->memory().size(), 4u * 65536);
 }
 
-TEST_F(EngineTest, MemoryLimitBelowDeclaredMax) {
+TEST_P(TieredTest, MemoryLimitBelowDeclaredMax) {
   auto i = instantiate("memory_max", Limits{.max_memory_bytes = 2 * 65536});
   EXPECT_EQ((*call(*i, "grow", {Value::i32(1)}))[0].u32, 1u);
   EXPECT_EQ((*call(*i, "grow", {Value::i32(1)}))[0].u32, 0xffffffffu);
@@ -552,7 +571,7 @@ TEST_F(EngineTest, MemoryLimitBelowDeclaredMax) {
   EXPECT_EQ((*call(*j, "grow", {Value::i32(1)}))[0].u32, 0xffffffffu);
 }
 
-TEST_F(EngineTest, SetLimitsRaisesMemoryLimit) {
+TEST_P(TieredTest, SetLimitsRaisesMemoryLimit) {
   auto i = instantiate("limits", Limits{.max_memory_bytes = 65536});
   EXPECT_EQ((*call(*i, "grow", {Value::i32(1)}))[0].u32, 0xffffffffu);
   Limits more = i->limits();
@@ -561,7 +580,7 @@ TEST_F(EngineTest, SetLimitsRaisesMemoryLimit) {
   EXPECT_EQ((*call(*i, "grow", {Value::i32(1)}))[0].u32, 1u);
 }
 
-TEST_F(EngineTest, InitialMemoryPastLimitFailsToInstantiate) {
+TEST_P(TieredTest, InitialMemoryPastLimitFailsToInstantiate) {
   auto m = load("memory_big");
   auto i = Instance::create(*m, {}, {}, nullptr, "big");
   ASSERT_FALSE(i);
@@ -578,11 +597,14 @@ struct TrapCase {
   const char* message;
 };
 
-class TrapTest : public EngineTest, public ::testing::WithParamInterface<TrapCase> {};
+class TrapTest : public EngineTest, public ::testing::WithParamInterface<std::tuple<Tier, TrapCase>> {
+ protected:
+  Tier tier() const override { return std::get<0>(GetParam()); }
+};
 
 TEST_P(TrapTest, TrapsWithWabtMessageAndPoisons) {
   auto i = instantiate("traps");
-  const auto& c = GetParam();
+  const auto& c = std::get<1>(GetParam());
   auto r = c.fn == std::string("div_zero") ? call(*i, c.fn, {Value::i32(0)}) : call(*i, c.fn);
   ASSERT_FALSE(r) << c.fn;
   EXPECT_EQ(r.error().code, Errc::trap);
@@ -595,17 +617,19 @@ TEST_P(TrapTest, TrapsWithWabtMessageAndPoisons) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, TrapTest,
-                         ::testing::Values(TrapCase{"unreachable", "unreachable executed"},
+                         ::testing::Combine(::testing::Values(Tier::interp, Tier::aot), ::testing::Values(TrapCase{"unreachable", "unreachable executed"},
                                            TrapCase{"oob_load", "out of bounds memory access"},
                                            TrapCase{"div_zero", "integer divide by zero"},
                                            TrapCase{"int_overflow", "integer overflow"},
                                            TrapCase{"bad_convert", "invalid conversion to integer"},
                                            TrapCase{"indirect_mismatch", "indirect call signature mismatch"},
                                            TrapCase{"indirect_oob", "undefined table index"},
-                                           TrapCase{"indirect_null", "uninitialized table element"}),
-                         [](const auto& info) { return std::string(info.param.fn); });
+                                           TrapCase{"indirect_null", "uninitialized table element"})),
+                         [](const auto& info) {
+                           return std::string(to_string(std::get<0>(info.param))) + "_" + std::get<1>(info.param).fn;
+                         });
 
-TEST_F(EngineTest, OtherInstancesSurviveATrap) {
+TEST_P(TieredTest, OtherInstancesSurviveATrap) {
   auto m = load("traps");
   auto a = Instance::create(*m, {}, {});
   auto b = Instance::create(*m, {}, {});

@@ -134,11 +134,22 @@ class SpecFile {
     return l;
   }
 
+  /// A valid module on the tier under test (engine_spec_aot_test: the AOT tier; -O1 keeps the
+  /// hundreds of compiles short, and the semantics do not depend on the optimisation level).
+  Result<std::shared_ptr<const Module>> load(const json& cmd) {
+    auto m = engine_.load_file(path_.parent_path() / cmd.at("filename").get<std::string>());
+#ifdef AIRSSYS_SPEC_AOT
+    if (m) return engine_.compile(**m);
+#endif
+    return m;
+  }
+
   bool on_module(const json& cmd, int line) {
     current_ = nullptr;
     if (cmd.contains("name")) named_[cmd.at("name").get<std::string>()] = nullptr;  // until it loads
     if (cmd.value("module_type", "binary") != "binary") throw Unsupported{"text module"};
-    auto m = engine_.load_file(path_.parent_path() / cmd.at("filename").get<std::string>());
+    auto m = load(cmd);
+    if (!m && m.error().context.find("functions only") != std::string::npos) throw Unsupported{"import kind"};
     if (!check(line, "load", m.has_value(), m ? "" : m.error().message())) return false;
     std::string label = cmd.at("filename").get<std::string>();
     auto inst = Instance::create(**m, host_, limits(), nullptr, label);
@@ -239,7 +250,8 @@ class SpecFile {
   }
 
   bool on_unlinkable(const json& cmd, int line, const std::string& type) {
-    auto m = engine_.load_file(path_.parent_path() / cmd.at("filename").get<std::string>());
+    auto m = load(cmd);
+    if (!m && m.error().context.find("functions only") != std::string::npos) throw Unsupported{"import kind"};
     if (!check(line, type, m.has_value(), m ? "" : m.error().message())) return false;
     auto inst = Instance::create(**m, host_, limits());
     if (!inst && inst.error().context.find("functions only") != std::string::npos) throw Unsupported{"import kind"};
@@ -260,7 +272,11 @@ class SpecFile {
   }
 
   fs::path path_;
+#ifdef AIRSSYS_SPEC_AOT
+  Engine engine_{AotOptions{.cache_dir = AIRSSYS_SPEC_AOT_CACHE, .flags = {"-O1"}}};
+#else
   Engine engine_;
+#endif
   HostFunctions host_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::map<std::string, Slot*> named_;
@@ -278,8 +294,19 @@ class SpecFile {
 ///   a non-null externref, which the host cannot create.
 /// (table_copy, table_init and table_grow are left out of the subset: most of their commands
 /// depend on table state from before a trap or on host-made externrefs, for the reasons above.)
+/// On the AOT tier (engine_spec_aot_test), also:
+/// - imports (1), names (2): modules whose import or export names wasm2c writes escaped in its
+///   header comments (quotes, non-ASCII), or that import one (module, name) twice with two types:
+///   the glue matches wasm2c's declarations by name and cannot find them, so the compile fails
+///   (compile_failed, never a wrong call).
+#ifdef AIRSSYS_SPEC_AOT
+const std::map<std::string, int> kKnownFailures = {{"bulk", 2},        {"elem", 5},        {"memory_grow", 3},
+                                                   {"memory_trap", 4}, {"ref_is_null", 1}, {"table_get", 1},
+                                                   {"imports", 1},     {"names", 2}};
+#else
 const std::map<std::string, int> kKnownFailures = {{"bulk", 2},        {"elem", 5},        {"memory_grow", 3},
                                                    {"memory_trap", 4}, {"ref_is_null", 1}, {"table_get", 1}};
+#endif
 
 /// The spec files CMake converted (a comma-separated list given at build time).
 std::vector<std::string> spec_files() {

@@ -405,7 +405,12 @@ class Validator {
       add(Problem::missing_key, t.source(), "[[component]] has no 'address'", "add address = \"namespace/name\"");
       keep = false;
     }
-    check_keys(t, {"address", "wasm", "settings", "codecs", "data", "grants", "limits", "restart", "health"}, label);
+    check_keys(t, {"address", "wasm", "settings", "codecs", "data", "grants", "limits", "restart", "health", "tier"},
+               label);
+    if (auto* v = t.get("tier"))
+      if (auto tier = enumeration<Tier>(*v, label + ": tier",
+                                        {{"interp", Tier::interp}, {"aot", Tier::aot}, {"auto", Tier::automatic}}))
+        c.tier = *tier;
     c.grants_where = c.where;
     if (auto* v = t.get("wasm")) {
       c.wasm_where = loc(v->source());

@@ -240,6 +240,22 @@ TEST_F(ManifestTest, MissingKeys) {
   EXPECT_EQ(r.diagnostics[2].where.line, 5u);
 }
 
+TEST_F(ManifestTest, TierPerComponent) {
+  auto r = parse_text(
+      "[[component]]\naddress = \"a/b\"\nwasm = \"mods/echo.wasm\"\ntier = \"aot\"\n"
+      "[[component]]\naddress = \"a/c\"\nwasm = \"mods/echo.wasm\"\ntier = \"auto\"\n"
+      "[[component]]\naddress = \"a/d\"\nwasm = \"mods/echo.wasm\"\n");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  EXPECT_EQ(r.manifest->components.at(0).tier, Tier::aot);
+  EXPECT_EQ(r.manifest->components.at(1).tier, Tier::automatic);
+  EXPECT_EQ(r.manifest->components.at(2).tier, Tier::interp);
+  auto bad = parse_text("[[component]]\naddress = \"a/b\"\nwasm = \"mods/echo.wasm\"\ntier = \"aott\"\n");
+  EXPECT_FALSE(bad.ok());
+  ASSERT_EQ(bad.diagnostics.size(), 1u) << dump(bad);
+  EXPECT_EQ(bad.diagnostics[0].problem, Problem::bad_value);
+  EXPECT_EQ(bad.diagnostics[0].hint, "did you mean 'aot'?");
+}
+
 TEST_F(ManifestTest, BadEnumValueSuggests) {
   auto r = parse_text(
       "[[component]]\naddress = \"a/b\"\nwasm = \"mods/echo.wasm\"\nrestart = \"permanant\"\n"

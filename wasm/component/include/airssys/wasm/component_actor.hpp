@@ -170,6 +170,8 @@ class ComponentRecord {
 
   std::shared_ptr<const Module> module() const;
   void set_module(std::shared_ptr<const Module> m);
+  /// Sets `m` only if the module is still `expected` (an upgrade in between wins).
+  bool replace_module(const std::shared_ptr<const Module>& expected, std::shared_ptr<const Module> m);
   ComponentLimits limits() const;
   void set_limits(const ComponentLimits& l);
   std::string last_error() const;

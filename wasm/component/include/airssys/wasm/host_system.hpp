@@ -73,6 +73,17 @@ struct Supervision {
   bool keep_queue_on_restart = true;
 };
 
+/// Which execution tier runs a component (docs/engine.md, "AOT tier").
+enum class ComponentTier : std::uint8_t {
+  interp,     ///< the wabt interpreter (default)
+  aot,        ///< native code: spawn compiles (or finds in the AOT cache) first; a compile error fails the spawn
+  automatic,  ///< start on the interpreter at once; compile in the background; instances created
+              ///< after the compile finished (restarts) run native code. A running instance is
+              ///< never switched (its memory and globals stay where they are). A failed compile
+              ///< leaves the component on the interpreter.
+};
+std::string_view to_string(ComponentTier t) noexcept;
+
 struct ComponentSpec {
   std::string address;            ///< "namespace/name"; unique on the host
   std::filesystem::path file;     ///< the module, from a file ...
@@ -89,6 +100,7 @@ struct ComponentSpec {
   std::vector<std::string> accepted_codecs;
   rt::MailboxOptions mailbox;  ///< size and overflow policy (HostSystem::set_mailbox changes them)
   Supervision supervision;
+  ComponentTier tier = ComponentTier::interp;
 };
 
 /// A supervisor of components and nested groups (the manifest's [supervisor.NAME]). Inside a
@@ -136,6 +148,7 @@ struct ComponentInfo {
   std::string address;
   ComponentStatus status = ComponentStatus::starting;
   std::string module_sha256;
+  Tier tier = Tier::interp;    ///< the tier of the module its next instance is made from
   std::uint64_t handled = 0;   ///< messages, responses and timers handled by the guest
   std::uint64_t restarts = 0;
   std::uint64_t failures = 0;
@@ -165,6 +178,7 @@ struct HostOptions {
     o.sync_each_write = false;
     return o;
   }();
+  AotOptions aot;          ///< where and how the AOT tier compiles (cache directory, compiler)
   std::string audit_path;  ///< JSON-lines audit log; empty: none
   /// A component that handled nothing for between one and two of these periods gives the OS back
   /// the pages of its linear memory that hold only zeros (Instance::release_zero_pages), so idle

@@ -7,7 +7,8 @@
 //   auto inst = Instance::create(*mod, host, limits); // link (signature-checked) + instantiate
 //   auto r    = inst->call("add", {Value::i32(1), Value::i32(2)});
 //
-// wabt never appears in this header: the interpreter (and later an AOT tier) sits behind it.
+// wabt never appears in this header: the interpreter and the ahead-of-time tier sit behind it.
+//   auto native = engine.compile(*mod);              // AOT: wasm2c + cc, cached; same Instance API
 // Thread-safety: Engine and Module are safe to share between threads; an Instance is used by one
 // thread at a time (its actor).
 #pragma once
@@ -91,12 +92,40 @@ struct ModuleInfo {
   std::string sha256;  ///< hex content hash; the cache key
 };
 
+/// How a module's code runs: the wabt interpreter, or native code compiled ahead of time from
+/// wasm2c's C output (docs/engine.md, "AOT tier"). Both give the same results, traps and limits.
+enum class Tier : std::uint8_t { interp, aot };
+
+/// "interp", "aot"
+std::string_view to_string(Tier tier) noexcept;
+
 /// A decoded, validated, immutable module. Instantiate it many times.
 class Module {
  public:
   virtual ~Module() = default;
   virtual const ModuleInfo& info() const noexcept = 0;
+  virtual Tier tier() const noexcept { return Tier::interp; }
   const ExportInfo* find_export(std::string_view name) const noexcept;
+};
+
+/// Where and how the AOT tier compiles. Empty fields take their defaults.
+struct AotOptions {
+  /// Default: $AIRSSYS_AOT_CACHE, else $XDG_CACHE_HOME/airssys/aot, else $HOME/.cache/airssys/aot.
+  /// Created with mode 0700; refused if another user owns it.
+  std::filesystem::path cache_dir;
+  std::string compiler;            ///< default: $AIRSSYS_AOT_CC, else "cc"
+  std::vector<std::string> flags;  ///< default: {"-O3"} (the release preset compiles native code at -O3 too)
+};
+
+/// What one Engine::compile did.
+struct AotStats {
+  bool cache_hit = false;
+  double translate_ms = 0;  ///< wasm2c (wabt's C writer, in process) + instrumentation
+  double compile_ms = 0;    ///< the C compiler
+  double load_ms = 0;       ///< hash check + dlopen
+  std::size_t c_bytes = 0;  ///< generated C
+  std::size_t so_bytes = 0;
+  std::filesystem::path so_path;  ///< the cache entry
 };
 
 /// Loads and caches modules by content hash. Loading identical bytes again returns the cached
@@ -105,10 +134,20 @@ class Module {
 class Engine {
  public:
   Engine();
+  explicit Engine(AotOptions aot);
   ~Engine();
-  /// Errors: io_error, malformed_module / invalid_module with the name, byte offset and reason.
-  Result<std::shared_ptr<const Module>> load(std::span<const std::uint8_t> bytes, std::string name = "<bytes>");
-  Result<std::shared_ptr<const Module>> load_file(const std::filesystem::path& path);
+  /// Errors: io_error, malformed_module / invalid_module with the name, byte offset and reason;
+  /// with Tier::aot also those of compile().
+  Result<std::shared_ptr<const Module>> load(std::span<const std::uint8_t> bytes, std::string name = "<bytes>",
+                                             Tier tier = Tier::interp);
+  Result<std::shared_ptr<const Module>> load_file(const std::filesystem::path& path, Tier tier = Tier::interp);
+  /// The same module as native code (Tier::aot): translated by wasm2c, compiled by the system C
+  /// compiler into the cache directory (keyed by content hash, compiler version and flags; an
+  /// entry whose bytes do not match its recorded hash is rebuilt, never loaded), then loaded.
+  /// Cached per Engine like load(). Takes milliseconds to seconds on a miss, about a millisecond
+  /// on a hit. Errors: compile_failed (with the compiler's first lines), io_error (cache
+  /// directory), unknown_import (a non-function import: the host provides functions only).
+  Result<std::shared_ptr<const Module>> compile(const Module& module, AotStats* stats = nullptr);
   std::size_t cached_modules() const;
 
  private:
@@ -117,6 +156,10 @@ class Engine {
 };
 
 /// Per-instance limits. Hitting one is a typed error; the instance is then poisoned.
+/// As described here for the interpreter; on the AOT tier fuel is charged per function entry and
+/// loop iteration (static instruction counts, within 0.5x-2x of the interpreter's count), the
+/// deadline is a watchdog flag checked at entries and loop headers, and max_call_depth and
+/// max_stack_bytes become one native stack budget (docs/engine.md, "AOT tier").
 /// Fuel and the deadline are checked between batches of at most 1000 instructions (fewer for
 /// modules with bulk memory instructions), so a call stops within one batch of its deadline and
 /// exactly at its fuel. A reentrant call (host -> guest) shares its caller's budget and may

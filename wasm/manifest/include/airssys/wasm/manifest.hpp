@@ -64,6 +64,8 @@ using Millis = std::chrono::milliseconds;
 enum class RestartPolicy : std::uint8_t { permanent, transient, temporary };
 enum class Strategy : std::uint8_t { one_for_one, one_for_all, rest_for_one };
 enum class MailboxPolicy : std::uint8_t { reject, drop_newest, drop_oldest, block };
+/// Execution tier of a component: "interp", "aot", "auto" (docs/manifest.md).
+enum class Tier : std::uint8_t { interp, aot, automatic };
 std::string_view to_string(RestartPolicy p) noexcept;  ///< "permanent"
 std::string_view to_string(Strategy s) noexcept;       ///< "one-for-one"
 std::string_view to_string(MailboxPolicy p) noexcept;  ///< "drop-newest"
@@ -109,6 +111,7 @@ struct ComponentSpec {
   Limits limits;
   RestartPolicy restart = RestartPolicy::permanent;  ///< as a child of its supervisor
   std::optional<HealthCheck> health;
+  Tier tier = Tier::interp;
   Location where;         ///< its [[component]] header
   Location wasm_where;    ///< its `wasm` value
   Location grants_where;  ///< its `grants` table (or `where` without one)
