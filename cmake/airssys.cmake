@@ -16,14 +16,14 @@ function(airssys_add_library name)
   target_compile_options(airssys_${name} PRIVATE ${AIRSSYS_WARNINGS})
 endfunction()
 
-# airssys_add_test(<name> SOURCES ... [DEPS ...] [LABELS ...])
+# airssys_add_test(<name> SOURCES ... [DEPS ...] [LABELS ...] [AOT_TOO])
 # A GoogleTest executable registered with ctest. Label "concurrent" marks suites that
 # .ci/run also runs under ThreadSanitizer.
 function(airssys_add_test name)
   if(NOT AIRSSYS_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "AOT_TOO" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   target_compile_options(${name} PRIVATE ${AIRSSYS_WARNINGS})
@@ -36,6 +36,14 @@ function(airssys_add_test name)
   gtest_discover_tests(${name}
     PROPERTIES LABELS "${labels}" TIMEOUT ${ARG_TIMEOUT}
     DISCOVERY_TIMEOUT 60)
+  # AOT_TOO: the same tests once more with AIRSSYS_TEST_TIER=aot (named "aot/<test>"), for
+  # suites whose helpers read it (wasm/component/tests/support.hpp): every component on native code.
+  if(ARG_AOT_TOO)
+    gtest_discover_tests(${name}
+      TEST_PREFIX "aot/"
+      PROPERTIES LABELS "${labels}-aot" TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "AIRSSYS_TEST_TIER=aot"
+      DISCOVERY_TIMEOUT 60)
+  endif()
 endfunction()
 
 # airssys_add_bench(<name> SOURCES ... [DEPS ...])

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -29,8 +30,19 @@ inline std::filesystem::path guest(const std::string& name) {
 inline abi::Bytes bytes(std::string_view s) { return abi::Bytes(s.begin(), s.end()); }
 inline std::string text(const abi::Bytes& b) { return std::string(b.begin(), b.end()); }
 
+/// The tier the suite runs its components on: AIRSSYS_TEST_TIER=aot (ctest registers every
+/// component test a second time as "aot/<name>" with it), else the interpreter.
+inline ComponentTier test_tier() {
+  static const ComponentTier t = [] {
+    const char* v = std::getenv("AIRSSYS_TEST_TIER");
+    return v && std::string_view(v) == "aot" ? ComponentTier::aot : ComponentTier::interp;
+  }();
+  return t;
+}
+
 inline ComponentSpec spec(std::string address, const std::string& module, Grants grants = {}) {
   ComponentSpec s;
+  s.tier = test_tier();
   s.address = std::move(address);
   s.file = guest(module);
   s.grants = std::move(grants);
@@ -92,6 +104,7 @@ struct Events {
 
 inline std::unique_ptr<HostSystem> make_host(HostOptions o = {}) {
   if (o.system.workers == 0) o.system.workers = 2;
+  if (o.aot.cache_dir.empty()) o.aot.cache_dir = AIRSSYS_TEST_AOT_CACHE;  // shared by the suites
   auto h = HostSystem::create(std::move(o));
   EXPECT_TRUE(h.has_value()) << (h ? "" : h.error().message());
   return std::move(*h);

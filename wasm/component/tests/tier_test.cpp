@@ -60,3 +60,16 @@ TEST(Tier, AutomaticStartsAtOnceAndRestartsOnNativeCode) {
 
 }  // namespace
 }  // namespace airssys::wasm::test
+
+namespace airssys::wasm::test {
+namespace {
+// Every suite runs twice (ctest "aot/..." with AIRSSYS_TEST_TIER=aot): prove the components of
+// the second run really are native code.
+TEST(Tier, TheSuitesRunOnTheTierTheyAskFor) {
+  auto host = make_host();
+  ASSERT_TRUE(host->spawn(spec("test/echo", "echo")));
+  EXPECT_EQ(host->info("test/echo")->tier, test_tier() == ComponentTier::aot ? Tier::aot : Tier::interp);
+  EXPECT_EQ(ask(*host, "test/echo", "x"), "x");
+}
+}  // namespace
+}  // namespace airssys::wasm::test
