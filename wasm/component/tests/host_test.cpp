@@ -226,7 +226,11 @@ TEST(Host, UnsubscribeStopsDeliveries) {
   EXPECT_TRUE(eventually([&] { return ask(*host, "test/sub", "count") == "3"; }));
   // After a restart the fresh instance subscribes again in init, once.
   ASSERT_TRUE(host->restart("test/sub"));
-  EXPECT_TRUE(eventually([&] { return host->info("test/sub")->restarts == 1; }));
+  // restarts counts from the start of the restart; running means the fresh init is done.
+  EXPECT_TRUE(eventually([&] {
+    auto i = host->info("test/sub");
+    return i->restarts == 1 && i->status == ComponentStatus::running;
+  }));
   EXPECT_EQ(host->publish("a.x", bytes("5")).value(), 1u);
 }
 
