@@ -86,7 +86,8 @@ class Watchdog {
         armed_.erase(first);
         continue;
       }
-      cv_.wait_until(lock, first->first.first);
+      const auto until = first->first.first;  // a copy: the entry may be erased while we wait
+      cv_.wait_until(lock, until);
     }
   }
   std::mutex mutex_;
