@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define AIRSSYS_AOT_ABI_VERSION 2u
+#define AIRSSYS_AOT_ABI_VERSION 3u
 #define AIRSSYS_AOT_MAX_MEMS 4u
 #define AIRSSYS_AOT_MAX_TABLES 16u
 
@@ -66,6 +66,11 @@ typedef struct airssys_aot_module {
   uint8_t* (*memory0)(void* block, uint64_t* size);
   /* Re-applies ctx->mem_cap_pages / table_cap to the live memories and tables. */
   void (*apply_caps)(void* block);
+  /* Called once at load: where the innermost instance called on each thread is kept. It is a
+   * thread-local of the host, not of the shared object: thread-local storage in a shared object
+   * leaves stale per-thread blocks behind when it is unloaded (LeakSanitizer's scan crashed on
+   * them). */
+  void (*bind_host)(struct airssys_aot_ctx** (*current)(void));
 } airssys_aot_module;
 
 typedef const airssys_aot_module* (*airssys_aot_entry_fn)(void);

@@ -27,6 +27,13 @@ extern char** environ;
 namespace airssys::wasm::detail::aot {
 namespace {
 
+// The innermost AOT instance called on each thread (the generated code's runtime reaches it
+// through bind_host; see abi.h for why it is not a thread-local of the shared object).
+airssys_aot_ctx** current_instance() {
+  thread_local airssys_aot_ctx* current = nullptr;
+  return &current;
+}
+
 using Clock = std::chrono::steady_clock;
 
 // Fixed compiler flags (part of the cache key). No sibling-call optimisation: a guest's
@@ -240,6 +247,7 @@ Result<std::shared_ptr<const AotModule>> compile(const std::shared_ptr<const Mod
       ::close(fd);
       return fail(Errc::compile_failed, info.name + ": " + so_path.string() + ": not an airssys AOT module of this version");
     }
+    entry->bind_host(&current_instance);
     st.load_ms = ms_since(t0);
     st.so_bytes = bytes.size();
     return std::shared_ptr<const AotModule>(std::make_shared<AotModule>(base, handle, fd, entry));

@@ -4,7 +4,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-static __thread airssys_aot_ctx* airssys_cur; /* innermost instance called on this thread */
+/* The innermost instance called on this thread: a host thread-local (see bind_host in abi.h). */
+static airssys_aot_ctx** (*airssys_current)(void);
+static void airssys_bind_host(airssys_aot_ctx** (*current)(void)) { airssys_current = current; }
+#define airssys_cur (*airssys_current())
 
 void wasm_rt_trap(wasm_rt_trap_t code) {
   if (!airssys_cur || !airssys_cur->jmp) abort(); /* never outside an airssys call */

@@ -342,7 +342,7 @@ Result<std::string> glue(const ModuleInfo& info, const Header& h, bool has_start
   g += "__attribute__((visibility(\"default\"))) const airssys_aot_module* airssys_aot_module_v1(void) {\n"
        "  static const airssys_aot_module m = {AIRSSYS_AOT_ABI_VERSION, " +
        std::to_string(nexports) + "u, " + (has_start ? "1u" : "0u") + ", AIRSSYS_AOT_CTX_SPACE + sizeof(" + inst_type +
-       "), airssys_instantiate, airssys_call, airssys_destroy, airssys_memory0, airssys_apply_caps};\n"
+       "), airssys_instantiate, airssys_call, airssys_destroy, airssys_memory0, airssys_apply_caps, airssys_bind_host};\n"
        "  return &m;\n}\n";
   return g;
 }
