@@ -61,13 +61,15 @@ std::size_t rss_bytes() {
   return resident * 4096;
 }
 
-// Arg 0: minimal.wasm (one page, init does nothing); arg 1: echo.wasm (two pages, init logs).
+// Arg 0: minimal.wasm (one page, init does nothing); arg 1: echo.wasm (one page, init logs);
+// arg 2: echo.wasm on the AOT tier (native code from the AOT cache, compiled before timing).
 void BM_ComponentSpawn(benchmark::State& state) {
   const char* name = state.range(0) == 0 ? "minimal" : "echo";
-  state.SetLabel(name);
+  const bool aot = state.range(0) == 2;
+  state.SetLabel(std::string(name) + (aot ? " aot" : ""));
   auto host = make_host();
   // minimal.wasm comes from wasm/abi's tests (built with AIRSSYS_BUILD_TESTS, as in the default preset).
-  auto loaded = host->engine().load_file(guest(name));
+  auto loaded = host->engine().load_file(guest(name), aot ? Tier::aot : Tier::interp);
   if (!loaded || !host->spawn(spec("bench/warm", name))) {
     state.SkipWithError("cannot load/spawn the guest (is it built?)");
     return;
@@ -93,7 +95,7 @@ void BM_ComponentSpawn(benchmark::State& state) {
     }
   }
 }
-BENCHMARK(BM_ComponentSpawn)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_ComponentSpawn)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 void BM_SendThroughput(benchmark::State& state) {
   auto host = make_host();
