@@ -77,6 +77,24 @@ TEST_F(EngineTest, EmptyInputIsMalformed) {
   EXPECT_EQ(m.error().code, Errc::malformed_module);
 }
 
+TEST_F(EngineTest, DataCountWithoutItsDataSectionIsMalformed) {
+  // A DataCount section of 1 and code using data segment 0, but no Data section: wabt 1.0.32
+  // accepts it and its interpreter then read a segment that does not exist (found by load_fuzz).
+  const std::vector<std::uint8_t> bytes = {
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,        // magic, version
+      0x01, 0x04, 0x01, 0x60, 0x00, 0x00,                    // type: () -> ()
+      0x03, 0x02, 0x01, 0x00,                                // function 0: type 0
+      0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00,              // export "f" = function 0
+      0x0c, 0x01, 0x01,                                      // data count: 1
+      0x0a, 0x07, 0x01, 0x05, 0x00, 0xfc, 0x09, 0x00, 0x0b,  // code: data.drop 0
+  };
+  auto m = engine.load(bytes, "datacount");
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.error().code, Errc::malformed_module);
+  EXPECT_NE(m.error().context.find("data count section says 1 data segments, the module has 0"), std::string::npos)
+      << m.error().context;
+}
+
 TEST_F(EngineTest, TruncatedModuleIsMalformed) {
   // A cut at a section boundary leaves a valid (shorter) module; every other cut is malformed.
   auto bytes = read_bytes("basic");
