@@ -567,11 +567,8 @@ Result<void> HostSystem::upgrade(std::string_view address, std::vector<std::uint
 
 Result<void> HostSystem::upgrade_file(std::string_view address, const std::filesystem::path& file,
                                       std::chrono::milliseconds wait) {
-  auto rec = core_->registry.find(address);
-  if (!rec) return fail(Errc::not_found, std::string(address));
-  auto m = core_->engine.load_file(file);
-  if (!m) return tl::unexpected(m.error());
-  // Re-check through the same path as bytes (the engine cache makes the second load free).
+  if (!core_->registry.find(address)) return fail(Errc::not_found, std::string(address));
+  // Read once; upgrade() loads (engine cache) and checks the bytes.
   std::FILE* f = std::fopen(file.c_str(), "rb");
   if (!f) return fail(Errc::io_error, file.string());
   std::vector<std::uint8_t> bytes;
