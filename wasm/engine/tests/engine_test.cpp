@@ -501,6 +501,26 @@ TEST_P(TieredTest, DeadlineStopsInfiniteLoop) {
   EXPECT_EQ(call(*i, "size").error().code, Errc::poisoned);
 }
 
+TEST_P(TieredTest, FuelAndDeadlineStopEndlessCalls) {
+  // Work done only through calls: a loop whose every pass calls (the AOT tier checks such a loop
+  // at the callee's entry, not at its header) and a recursion tree without any loop.
+  for (std::string_view fn : {"spin_calling", "tree"}) {
+    auto run = [&](Instance& i) { return fn == "tree" ? call(i, fn, {Value::i32(60)}) : call(i, fn); };
+    auto fueled = instantiate("limits", Limits{.fuel_per_call = 1'000'000});
+    auto r = run(*fueled);
+    ASSERT_FALSE(r) << fn;
+    EXPECT_EQ(r.error().code, Errc::fuel_exhausted) << fn;
+    auto timed = instantiate("limits", Limits{.deadline_ms = 50});
+    auto t0 = std::chrono::steady_clock::now();
+    r = run(*timed);
+    auto took = std::chrono::steady_clock::now() - t0;
+    ASSERT_FALSE(r) << fn;
+    EXPECT_EQ(r.error().code, Errc::deadline_exceeded) << fn;
+    EXPECT_GE(took, 50ms) << fn;
+    EXPECT_LT(took, 2s) << fn;
+  }
+}
+
 TEST_P(TieredTest, DeadlineHoldsAgainstBulkMemoryInstructions) {
   // 1000 fills of 16 MiB would take seconds; modules with bulk instructions get smaller batches.
   auto i = instantiate("bulk", Limits{.deadline_ms = 50});

@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define AIRSSYS_AOT_ABI_VERSION 3u
+#define AIRSSYS_AOT_ABI_VERSION 4u
 #define AIRSSYS_AOT_MAX_MEMS 4u
 #define AIRSSYS_AOT_MAX_TABLES 16u
 
@@ -35,9 +35,11 @@ typedef struct airssys_aot_host {
 
 typedef struct airssys_aot_ctx {
   int64_t ticks;           /* fuel left for the current call; below 0 traps (AIRSSYS_AOT_FUEL) */
-  uint32_t interrupt;      /* set by the engine's watchdog (atomically) when the deadline passes */
+  uint32_t interrupt;      /* set by the engine's watchdog (atomically) when the deadline passes;
+                              it then raises `stack_limit` above every stack */
   uint32_t unused;
-  const char* stack_limit; /* native stack: a frame below this traps as exhaustion */
+  const char* stack_limit; /* native stack: a frame below this traps as exhaustion (or as the
+                              deadline, when `interrupt` is set); read and written atomically */
   uint32_t mem_cap_pages;  /* caps the declared maximum of memories allocated from now on */
   uint32_t table_cap;
   uint32_t nmem, ntab;

@@ -15,7 +15,7 @@ namespace airssys::wasm::detail::aot {
 
 /// Part of every cache key: bump it whenever translate.cpp changes the C it generates (the
 /// embedded runtime files are hashed into the key by themselves).
-inline constexpr std::string_view kTranslatorVersion = "airssys-aot-translate/5 wabt-1.0.32";
+inline constexpr std::string_view kTranslatorVersion = "airssys-aot-translate/6 wabt-1.0.32";
 
 /// wasm2c output + glue + runtime for one module: a complete C translation unit.
 Result<std::string> translate(std::span<const std::uint8_t> bytes, const ModuleInfo& info);

@@ -48,31 +48,44 @@ enum : int {
   kTrapTableOob = 107,
 };
 
-/// One thread for every deadline of every AOT instance: sets the instance's interrupt flag when
-/// its deadline passes; generated code checks the flag at function entries and loop headers.
-/// Arming and disarming take a mutex (only calls with a deadline pay it).
+/// One thread for every deadline of every AOT instance. When a call's deadline passes it sets the
+/// instance's `interrupt` flag and raises its stack limit above every stack, so the generated
+/// code's stack check at the next function entry or loop header fails; the check's slow path
+/// reads the flag and reports the deadline. The deadline costs the guest no check of its own.
+/// Arming and disarming take a mutex (only calls with a deadline pay it); few calls are armed at
+/// once (one per thread running guest code), so a vector is the whole data structure.
 class Watchdog {
  public:
   static Watchdog& get() {
     static Watchdog* w = new Watchdog;  // never destroyed: its thread may outlive static destructors
     return *w;
   }
-  using Key = std::pair<Clock::time_point, std::uint64_t>;
-  Key arm(std::uint32_t* flag, Clock::time_point when) {
+  using Key = std::uint64_t;
+  Key arm(airssys_aot_ctx* ctx, Clock::time_point when) {
     std::lock_guard lock(mutex_);
-    Key key{when, ++next_};
-    bool earliest = armed_.empty() || when < armed_.begin()->first.first;
-    armed_.emplace(key, flag);
+    Key key = ++next_;
+    bool earliest = std::none_of(armed_.begin(), armed_.end(), [&](const Armed& a) { return a.when <= when; });
+    armed_.push_back(Armed{key, when, ctx});
     if (earliest) cv_.notify_one();
     return key;
   }
-  void disarm(const Key& key) {
+  void disarm(Key key) {
     std::lock_guard lock(mutex_);
-    armed_.erase(key);
+    auto it = std::find_if(armed_.begin(), armed_.end(), [&](const Armed& a) { return a.key == key; });
+    if (it != armed_.end()) erase(it);
   }
 
  private:
+  struct Armed {
+    Key key;
+    Clock::time_point when;
+    airssys_aot_ctx* ctx;
+  };
   Watchdog() : thread_([this] { run(); }) { thread_.detach(); }
+  void erase(std::vector<Armed>::iterator it) {
+    *it = armed_.back();
+    armed_.pop_back();
+  }
   void run() {
     std::unique_lock lock(mutex_);
     for (;;) {
@@ -80,19 +93,21 @@ class Watchdog {
         cv_.wait(lock);
         continue;
       }
-      auto first = armed_.begin();
-      if (first->first.first <= Clock::now()) {
-        __atomic_store_n(first->second, 1u, __ATOMIC_RELAXED);
-        armed_.erase(first);
+      auto first = std::min_element(armed_.begin(), armed_.end(), [](const Armed& a, const Armed& b) { return a.when < b.when; });
+      if (first->when <= Clock::now()) {
+        airssys_aot_ctx& c = *first->ctx;
+        __atomic_store_n(&c.interrupt, 1u, __ATOMIC_RELAXED);
+        __atomic_store_n(&c.stack_limit, reinterpret_cast<const char*>(UINTPTR_MAX), __ATOMIC_RELAXED);
+        erase(first);
         continue;
       }
-      const auto until = first->first.first;  // a copy: the entry may be erased while we wait
+      const auto until = first->when;  // a copy: the entry may be erased while we wait
       cv_.wait_until(lock, until);
     }
   }
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::map<Key, std::uint32_t*> armed_;
+  std::vector<Armed> armed_;
   std::uint64_t next_ = 0;
   std::thread thread_;
 };
@@ -272,16 +287,18 @@ void AotInstance::begin_call() {
   budget_ = limits_.fuel_per_call ? static_cast<std::int64_t>(std::min<std::uint64_t>(limits_.fuel_per_call, INT64_MAX))
                                   : INT64_MAX;
   c.ticks = budget_;
-  c.interrupt = 0;
-  if (limits_.deadline_ms != 0) {
-    alarm_ = Watchdog::get().arm(&c.interrupt, Clock::now() + std::chrono::milliseconds(limits_.deadline_ms));
-    armed_ = true;
-  }
   const char* sp = static_cast<const char*>(__builtin_frame_address(0));
   const char* floor = stack_floor();
   std::uint64_t budget = std::min<std::uint64_t>(limits_.max_stack_bytes,
                                                  std::uint64_t{std::min(limits_.max_call_depth, kMaxCallDepth)} * kStackBytesPerFrame);
-  c.stack_limit = budget < static_cast<std::uint64_t>(sp > floor ? sp - floor : 0) ? sp - budget : floor;
+  // Both before arming: the watchdog may raise the limit as soon as it is armed.
+  __atomic_store_n(&c.interrupt, 0u, __ATOMIC_RELAXED);
+  __atomic_store_n(&c.stack_limit, budget < static_cast<std::uint64_t>(sp > floor ? sp - floor : 0) ? sp - budget : floor,
+                   __ATOMIC_RELAXED);
+  if (limits_.deadline_ms != 0) {
+    alarm_ = Watchdog::get().arm(&c, Clock::now() + std::chrono::milliseconds(limits_.deadline_ms));
+    armed_ = true;
+  }
 }
 
 void AotInstance::end_call() {

@@ -11,20 +11,28 @@ static void airssys_bind_host(airssys_aot_ctx** (*current)(void)) { airssys_curr
 
 void wasm_rt_trap(wasm_rt_trap_t code) {
   if (!airssys_cur || !airssys_cur->jmp) abort(); /* never outside an airssys call */
+  AIRSSYS_FUEL_SAVE(airssys_cur);
   longjmp(*(jmp_buf*)airssys_cur->jmp, (int)code);
 }
 
 __attribute__((noreturn)) static void airssys_stop(int code) {
   if (!airssys_cur || !airssys_cur->jmp) abort();
+  AIRSSYS_FUEL_SAVE(airssys_cur);
   longjmp(*(jmp_buf*)airssys_cur->jmp, code);
 }
 
-static void airssys_exhausted(airssys_aot_ctx* c) { wasm_rt_trap((wasm_rt_trap_t)AIRSSYS_TRAP_NATIVE_STACK); }
+static void airssys_exhausted(airssys_aot_ctx* c) {
+  if (__atomic_load_n(&c->interrupt, __ATOMIC_RELAXED)) airssys_stop(AIRSSYS_AOT_INTERRUPTED);
+  wasm_rt_trap((wasm_rt_trap_t)AIRSSYS_TRAP_NATIVE_STACK);
+}
 static void airssys_out_of_fuel(airssys_aot_ctx* c) { airssys_stop(AIRSSYS_AOT_FUEL); }
 static void airssys_interrupted(airssys_aot_ctx* c) { airssys_stop(AIRSSYS_AOT_INTERRUPTED); }
 
 static void airssys_import(airssys_aot_ctx* c, uint32_t index, const uint64_t* args, uint64_t* results) {
-  if (c->host_fns->call_import(c->host, index, args, results) != 0) airssys_stop(AIRSSYS_AOT_STOP);
+  AIRSSYS_FUEL_SAVE(c); /* the host may charge fuel or call back into the guest */
+  int code = c->host_fns->call_import(c->host, index, args, results);
+  AIRSSYS_FUEL_LOAD(c);
+  if (code != 0) airssys_stop(AIRSSYS_AOT_STOP);
 }
 
 bool wasm_rt_is_initialized(void) { return true; }
@@ -181,8 +189,18 @@ static int airssys_guarded(void* block, airssys_body_fn fn, uint32_t index, cons
   airssys_aot_ctx* saved_cur = airssys_cur;
   c->jmp = &target;
   airssys_cur = c;
+#ifdef AIRSSYS_FUEL_IN_REGISTER
+  const int64_t callers_r15 = airssys_ticks; /* r15 is callee-saved for our caller */
+#endif
   int code = setjmp(target);
-  if (code == 0) fn(block, index, args, results);
+  if (code == 0) {
+    AIRSSYS_FUEL_LOAD(c);
+    fn(block, index, args, results);
+    AIRSSYS_FUEL_SAVE(c);
+  }
+#ifdef AIRSSYS_FUEL_IN_REGISTER
+  airssys_ticks = callers_r15;
+#endif
   c->jmp = saved_jmp;
   airssys_cur = saved_cur;
   return code;

@@ -5,9 +5,10 @@
 // number of wasm instructions in it, not counting those inside nested loops. The generated C is
 // then rewritten in four well-defined places (pinned to wabt 1.0.32's output and checked: a
 // count that does not match fails the compile instead of dropping a check):
-//   FUNC_PROLOGUE;   -> AIRSSYS_ENTER(instance, <function cost>);   depth, native stack, fuel
+//   FUNC_PROLOGUE;   -> AIRSSYS_ENTER(instance, <function cost>);   native stack, deadline, fuel
 //   FUNC_EPILOGUE;   -> AIRSSYS_LEAVE(instance);
 //   w2c_L<n>:        -> w2c_L<n>: AIRSSYS_LOOP(instance, <loop body cost>);   fuel per iteration
+//                       (AIRSSYS_LOOP_CALLS when every pass calls a defined function first)
 //   memory_fill( ... -> AIRSSYS_BULK(instance); memory_fill( ...           deadline per bulk op
 //   CALL_INDIRECT(   -> AIRSSYS_CALL_INDIRECT(     one trap per failure, named like the interpreter
 // Glue (generated from the header's prototypes and the module's types) routes every function
@@ -34,38 +35,72 @@ namespace {
 constexpr std::string_view kModuleName = "m";
 constexpr std::string_view kStartExport = "airssys.start";
 
-struct FuncCost {
-  std::uint64_t entry = 0;                            // instructions outside loops
-  std::map<std::string, std::uint64_t> loops;         // C label ("w2c_L3") -> body instructions
+struct LoopCost {
+  std::uint64_t body = 0;      // instructions in one pass, not counting nested loops
+  bool calls_first = false;    // every pass calls a function of the module before it can branch
 };
 
-void walk(const wabt::ExprList& exprs, std::uint64_t& region, FuncCost& cost);
+struct FuncCost {
+  std::uint64_t entry = 0;                  // instructions outside loops
+  std::map<std::string, LoopCost> loops;    // C label ("w2c_L3") -> its loop
+};
 
-void walk_loop(const wabt::Block& block, FuncCost& cost) {
+/// True when a pass over `body` cannot branch, return or end before it calls a function the
+/// module defines (whose entry checks the deadline and charges fuel).
+bool calls_first(const wabt::ExprList& body, const wabt::Module& module) {
+  for (const auto& e : body) {
+    switch (e.type()) {
+      case wabt::ExprType::Call: {
+        wabt::Index callee = module.GetFuncIndex(wabt::cast<wabt::CallExpr>(&e)->var);
+        if (callee >= module.num_func_imports && callee < module.funcs.size()) return true;
+        break;  // an import: the host, not a checked entry
+      }
+      case wabt::ExprType::Block:
+      case wabt::ExprType::Br:
+      case wabt::ExprType::BrIf:
+      case wabt::ExprType::BrTable:
+      case wabt::ExprType::If:
+      case wabt::ExprType::Loop:
+      case wabt::ExprType::Return:
+      case wabt::ExprType::ReturnCall:
+      case wabt::ExprType::ReturnCallIndirect:
+      case wabt::ExprType::Try:
+      case wabt::ExprType::Throw:
+      case wabt::ExprType::Rethrow:
+      case wabt::ExprType::Unreachable: return false;
+      default: break;
+    }
+  }
+  return false;
+}
+
+void walk(const wabt::ExprList& exprs, std::uint64_t& region, FuncCost& cost, const wabt::Module& module);
+
+void walk_loop(const wabt::Block& block, FuncCost& cost, const wabt::Module& module) {
   std::uint64_t body = 1;  // the back edge itself
-  walk(block.exprs, body, cost);
+  walk(block.exprs, body, cost, module);
   if (block.exprs.empty()) return;  // wasm2c writes no label for an empty loop (nothing can iterate)
   std::string label = block.label;
   if (!label.empty() && label[0] == '$') label.erase(0, 1);
-  cost.loops["w2c_" + label] = body;
+  cost.loops["w2c_" + label] = LoopCost{body, calls_first(block.exprs, module)};
 }
 
-void walk(const wabt::ExprList& exprs, std::uint64_t& region, FuncCost& cost) {
+void walk(const wabt::ExprList& exprs, std::uint64_t& region, FuncCost& cost, const wabt::Module& module) {
   for (const auto& e : exprs) {
     ++region;
     switch (e.type()) {
-      case wabt::ExprType::Block: walk(wabt::cast<wabt::BlockExpr>(&e)->block.exprs, region, cost); break;
-      case wabt::ExprType::Loop: walk_loop(wabt::cast<wabt::LoopExpr>(&e)->block, cost); break;
+      case wabt::ExprType::Block: walk(wabt::cast<wabt::BlockExpr>(&e)->block.exprs, region, cost, module); break;
+      case wabt::ExprType::Loop: walk_loop(wabt::cast<wabt::LoopExpr>(&e)->block, cost, module); break;
       case wabt::ExprType::If: {
         const auto* i = wabt::cast<wabt::IfExpr>(&e);
-        walk(i->true_.exprs, region, cost);
-        walk(i->false_, region, cost);
+        walk(i->true_.exprs, region, cost, module);
+        walk(i->false_, region, cost, module);
         break;
       }
       case wabt::ExprType::Try: {
         const auto* t = wabt::cast<wabt::TryExpr>(&e);
-        walk(t->block.exprs, region, cost);
-        for (const auto& c : t->catches) walk(c.exprs, region, cost);
+        walk(t->block.exprs, region, cost, module);
+        for (const auto& c : t->catches) walk(c.exprs, region, cost, module);
         break;
       }
       default: break;
@@ -206,7 +241,8 @@ Result<std::string> instrument_function(std::string body, const FuncCost& cost, 
         if (it == cost.loops.end()) {
           return fail(Errc::invalid_module, "aot: function " + std::to_string(index) + ": unknown loop label " + label);
         }
-        out += line + " AIRSSYS_LOOP(instance, " + std::to_string(it->second) + "u);\n";
+        out += line + (it->second.calls_first ? " AIRSSYS_LOOP_CALLS(instance, " : " AIRSSYS_LOOP(instance, ") +
+               std::to_string(it->second.body) + "u);\n";
         ++loops;
         continue;
       }
@@ -371,7 +407,7 @@ Result<std::string> translate(std::span<const std::uint8_t> bytes, const ModuleI
   std::vector<FuncCost> costs;
   for (std::size_t i = module.num_func_imports; i < module.funcs.size(); ++i) {
     FuncCost c;
-    walk(module.funcs[i]->exprs, c.entry, c);
+    walk(module.funcs[i]->exprs, c.entry, c, module);
     costs.push_back(std::move(c));
   }
 

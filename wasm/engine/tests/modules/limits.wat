@@ -1,4 +1,5 @@
-;; Runaway guests: infinite loop, unbounded recursion (direct and indirect), memory growth.
+;; Runaway guests: infinite loop, unbounded recursion (direct and indirect), memory growth, and
+;; endless work through calls alone (a loop whose every pass calls, a recursion tree).
 (module
   (type $v (func))
   (memory 1)
@@ -17,4 +18,11 @@
       (br_if $done (i32.ge_u (local.get $i) (local.get 0)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $again)))
-    (local.get $i)))
+    (local.get $i))
+  (func $nothing)
+  (func (export "spin_calling") (loop $l (call $nothing) (br $l)))
+  ;; 2^n calls, no loop: only function entries can stop it.
+  (func $tree (export "tree") (param i32)
+    (if (local.get 0) (then
+      (call $tree (i32.sub (local.get 0) (i32.const 1)))
+      (call $tree (i32.sub (local.get 0) (i32.const 1)))))))
