@@ -52,8 +52,11 @@ enum : int {
 /// instance's `interrupt` flag and raises its stack limit above every stack, so the generated
 /// code's stack check at the next function entry or loop header fails; the check's slow path
 /// reads the flag and reports the deadline. The deadline costs the guest no check of its own.
-/// Arming and disarming take a mutex (only calls with a deadline pay it); few calls are armed at
-/// once (one per thread running guest code), so a vector is the whole data structure.
+/// Arming and disarming take a mutex (only calls with a deadline pay it) and normally nothing
+/// else: the thread is woken only when a new deadline is earlier than the time it already plans
+/// to wake at, and with nothing armed it still plans to wake within kIdleWake, so a stream of
+/// short calls with the usual deadlines (a second or more) costs no wake-up per call. Few calls
+/// are armed at once (one per thread running guest code), so a vector is the whole structure.
 class Watchdog {
  public:
   static Watchdog& get() {
@@ -64,15 +67,19 @@ class Watchdog {
   Key arm(airssys_aot_ctx* ctx, Clock::time_point when) {
     std::lock_guard lock(mutex_);
     Key key = ++next_;
-    bool earliest = std::none_of(armed_.begin(), armed_.end(), [&](const Armed& a) { return a.when <= when; });
     armed_.push_back(Armed{key, when, ctx});
-    if (earliest) cv_.notify_one();
+    if (when < planned_wake_) {
+      planned_wake_ = when;
+      cv_.notify_one();
+    }
     return key;
   }
   void disarm(Key key) {
     std::lock_guard lock(mutex_);
     auto it = std::find_if(armed_.begin(), armed_.end(), [&](const Armed& a) { return a.key == key; });
-    if (it != armed_.end()) erase(it);
+    if (it == armed_.end()) return;
+    *it = armed_.back();
+    armed_.pop_back();
   }
 
  private:
@@ -81,33 +88,36 @@ class Watchdog {
     Clock::time_point when;
     airssys_aot_ctx* ctx;
   };
+  static constexpr auto kIdleWake = std::chrono::seconds(1);
+
   Watchdog() : thread_([this] { run(); }) { thread_.detach(); }
-  void erase(std::vector<Armed>::iterator it) {
-    *it = armed_.back();
-    armed_.pop_back();
-  }
   void run() {
     std::unique_lock lock(mutex_);
     for (;;) {
-      if (armed_.empty()) {
-        cv_.wait(lock);
-        continue;
+      auto now = Clock::now();
+      auto next = now + kIdleWake;
+      for (std::size_t i = 0; i < armed_.size();) {
+        if (armed_[i].when <= now) {
+          interrupt(*armed_[i].ctx);
+          armed_[i] = armed_.back();
+          armed_.pop_back();
+          continue;
+        }
+        next = std::min(next, armed_[i].when);
+        ++i;
       }
-      auto first = std::min_element(armed_.begin(), armed_.end(), [](const Armed& a, const Armed& b) { return a.when < b.when; });
-      if (first->when <= Clock::now()) {
-        airssys_aot_ctx& c = *first->ctx;
-        __atomic_store_n(&c.interrupt, 1u, __ATOMIC_RELAXED);
-        __atomic_store_n(&c.stack_limit, reinterpret_cast<const char*>(UINTPTR_MAX), __ATOMIC_RELAXED);
-        erase(first);
-        continue;
-      }
-      const auto until = first->when;  // a copy: the entry may be erased while we wait
-      cv_.wait_until(lock, until);
+      planned_wake_ = next;
+      cv_.wait_until(lock, next);
     }
+  }
+  static void interrupt(airssys_aot_ctx& c) {
+    __atomic_store_n(&c.interrupt, 1u, __ATOMIC_RELAXED);
+    __atomic_store_n(&c.stack_limit, reinterpret_cast<const char*>(UINTPTR_MAX), __ATOMIC_RELAXED);
   }
   std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<Armed> armed_;
+  Clock::time_point planned_wake_ = Clock::time_point::min();  // until run() has planned
   std::uint64_t next_ = 0;
   std::thread thread_;
 };
