@@ -183,13 +183,71 @@ void *as_realloc(void *ptr, size_t size) {
 }
 #endif /* __wasi__ */
 
+/* ------------------------------------------------------------------------------------------ */
+/* the call arena                                                                             */
+
+/* The host places an export's arguments (strings, lists) in guest memory through cabi_realloc
+ * just before it calls the export, and reads the export's results just before its post-return.
+ * All of that lives exactly as long as the call, so it comes from a bump arena that is emptied
+ * when the call is over (post-return, or the end of an export without results) instead of from
+ * the heap: no size classes and no free per argument, which in an interpreter is most of the
+ * SDK's work per message. What does not fit in the static block is taken from the heap and
+ * freed with the arena. During an export, cabi_realloc serves the host returning an import's
+ * results, which the component owns (as_*_free): those still come from the heap. */
+#define AS_ARENA_SIZE 4096
+static _Alignas(8) uint8_t as_arena[AS_ARENA_SIZE];
+static size_t as_arena_used;
+static uint8_t *as_arena_spilled; /* heap blocks, each linked through its first 8 bytes */
+static bool as_in_export;
+
+static void *as_arena_take(size_t size) {
+  size_t at = (as_arena_used + 7) & ~(size_t)7;
+  if (at <= AS_ARENA_SIZE && size <= AS_ARENA_SIZE - at) {
+    as_arena_used = at + size;
+    return as_arena + at;
+  }
+  if (size > ((size_t)1 << 30)) return 0;
+  uint8_t *block = (uint8_t *)as_malloc(size + 8);
+  if (!block) return 0;
+  *(uint8_t **)block = as_arena_spilled;
+  as_arena_spilled = block;
+  return block + 8;
+}
+
+/* Out of line: the common reset touches nothing but the counter (every local of a function
+ * costs an interpreted call its initialisation). */
+__attribute__((noinline)) static void as_arena_free_spilled(void) {
+  while (as_arena_spilled) {
+    uint8_t *next = *(uint8_t **)as_arena_spilled;
+    as_free(as_arena_spilled);
+    as_arena_spilled = next;
+  }
+}
+
+static void as_arena_reset(void) {
+  as_arena_used = 0;
+  if (as_arena_spilled) as_arena_free_spilled();
+}
+
+/* Export wrappers bracket the component's callback with these. */
+static void as_export_enter(void) { as_in_export = true; }
+static void as_export_leave(bool results_pending) {
+  as_in_export = false;
+  if (!results_pending) as_arena_reset();
+}
+
 /* The canonical ABI's allocator. The host calls it to place arguments and results in guest
  * memory. Failure traps: the canonical ABI has no way to report it. */
 __attribute__((export_name("cabi_realloc"))) void *cabi_realloc(void *old_ptr, size_t old_size, size_t align,
                                                                    size_t new_size) {
-  (void)old_size;
   if (align > 8) __builtin_trap();
-  void *p = as_realloc(old_ptr, new_size);
+  void *p;
+  if (as_in_export) {
+    p = as_realloc(old_ptr, new_size);
+  } else {
+    p = as_arena_take(new_size);
+    if (p && old_ptr) memcpy(p, old_ptr, old_size < new_size ? old_size : new_size);
+  }
   if (!p) __builtin_trap();
   return p;
 }
@@ -218,9 +276,6 @@ void as_string_list_free(as_string_list *l) {
   l->ptr = 0;
   l->len = 0;
 }
-
-/* Host-allocated (ptr, len) pairs come from cabi_realloc, hence from as_malloc. */
-static void as_free_raw(const void *p) { as_free((void *)p); }
 
 /* ------------------------------------------------------------------------------------------ */
 /* exports: lifecycle                                                                         */
@@ -272,24 +327,20 @@ _Static_assert(sizeof(as_raw_result_option_list) == 16, "handle-message return a
 _Static_assert(__builtin_offsetof(as_raw_result_option_list, v.ok.ptr) == 8, "handle-message ok");
 _Static_assert(__builtin_offsetof(as_raw_result_option_list, v.err.ptr) == 4, "handle-message err");
 
-/* What the last export returned, freed by its post-return. */
-static uint8_t *as_pending_return;
-
-static void as_reply_reset(as_reply *r) {
-  as_free(r->ptr);
-  r->kind = 0;
-  r->ptr = 0;
-  r->len = 0;
-}
-
+/* A reply is part of the export's results: it lives in the call arena until the post-return. */
 static void as_reply_set(as_reply *r, int kind, const void *data, size_t len) {
-  as_reply_reset(r);
-  uint8_t *copy = (uint8_t *)as_malloc(len ? len : 1);
+  uint8_t *copy = (uint8_t *)as_arena_take(len ? len : 1);
   if (!copy) __builtin_trap();
   memcpy(copy, data, len);
   r->kind = kind;
   r->ptr = copy;
   r->len = len;
+}
+
+static void as_reply_reset(as_reply *r) {
+  r->kind = 0;
+  r->ptr = 0;
+  r->len = 0;
 }
 
 void as_reply_clear(as_reply *reply) { as_reply_reset(reply); }
@@ -318,29 +369,22 @@ __attribute__((export_name(AS_LIFECYCLE "init"))) uint8_t *as_export_init(
     const char *addr_ptr, size_t addr_len, as_str *settings, size_t settings_len, uint32_t data_disc,
     const uint8_t *data_ptr, size_t data_len) {
   as_ensure_ctors();
+  as_export_enter();
   as_config cfg = {{addr_ptr, addr_len}, (const as_setting *)settings, settings_len, data_disc != 0,
                    {data_ptr, data_len}};
   as_reply reply = {0, 0, 0};
   as_init(&cfg, &reply);
-  /* The arguments were allocated by the host through cabi_realloc and are ours to free. */
-  as_free_raw(addr_ptr);
-  for (size_t i = 0; i < settings_len * 2; ++i) as_free_raw(settings[i].ptr);
-  as_free_raw(settings);
-  if (data_disc) as_free_raw(data_ptr);
-
   as_raw_result_string *ret = (as_raw_result_string *)as_ret_area;
   ret->is_err = reply.kind == 2;
   ret->ptr = ret->is_err ? (const char *)reply.ptr : 0;
   ret->len = ret->is_err ? reply.len : 0;
-  if (!ret->is_err) as_reply_reset(&reply);
-  as_pending_return = ret->is_err ? reply.ptr : 0;
+  as_export_leave(true);
   return as_ret_area;
 }
 
 __attribute__((export_name("cabi_post_" AS_LIFECYCLE "init"))) void as_post_init(uint8_t *ret) {
   (void)ret;
-  as_free(as_pending_return);
-  as_pending_return = 0;
+  as_arena_reset();
 }
 
 __attribute__((export_name(AS_LIFECYCLE "handle-message"))) uint8_t *as_export_handle_message(
@@ -348,6 +392,7 @@ __attribute__((export_name(AS_LIFECYCLE "handle-message"))) uint8_t *as_export_h
     const char *codec_ptr, size_t codec_len, uint32_t corr_disc, uint64_t corr, uint32_t topic_disc,
     const char *topic_ptr, size_t topic_len) {
   as_ensure_ctors();
+  as_export_enter();
   as_message msg = {{from_ptr, from_len},
                     {payload_ptr, payload_len},
                     codec_disc != 0,
@@ -358,11 +403,6 @@ __attribute__((export_name(AS_LIFECYCLE "handle-message"))) uint8_t *as_export_h
                     {topic_ptr, topic_len}};
   as_reply reply = {0, 0, 0};
   as_handle_message(&msg, &reply);
-  as_free_raw(from_ptr);
-  as_free_raw(payload_ptr);
-  if (codec_disc) as_free_raw(codec_ptr);
-  if (topic_disc) as_free_raw(topic_ptr);
-
   as_raw_result_option_list *ret = (as_raw_result_option_list *)as_ret_area;
   if (reply.kind == 2) {
     ret->is_err = 1;
@@ -374,46 +414,47 @@ __attribute__((export_name(AS_LIFECYCLE "handle-message"))) uint8_t *as_export_h
     ret->v.ok.ptr = reply.ptr;
     ret->v.ok.len = reply.len;
   }
-  as_pending_return = reply.ptr;
+  as_export_leave(true);
   return as_ret_area;
 }
 
 __attribute__((export_name("cabi_post_" AS_LIFECYCLE "handle-message"))) void as_post_handle_message(uint8_t *ret) {
   (void)ret;
-  as_free(as_pending_return);
-  as_pending_return = 0;
+  as_arena_reset();
 }
 
 __attribute__((export_name(AS_LIFECYCLE "handle-response"))) void as_export_handle_response(
     uint64_t corr, const char *from_ptr, size_t from_len, uint32_t disc, uint32_t a, uint32_t b, uint32_t c) {
   as_ensure_ctors();
+  as_export_enter();
   as_response resp = {corr, {from_ptr, from_len}, disc == 0, {0, 0}, AS_REQUEST_TIMEOUT, {0, 0}};
-  const void *owned = 0;
   if (disc == 0) { /* ok(list<u8>) = (ptr, len) */
     resp.payload.ptr = (const uint8_t *)(uintptr_t)a;
     resp.payload.len = b;
-    owned = resp.payload.ptr;
   } else { /* err(request-error) = (case, str ptr, str len) */
     resp.error = (as_request_error_kind)a;
     if (a == AS_REQUEST_DENIED || a == AS_REQUEST_TARGET_NOT_FOUND || a == AS_REQUEST_TARGET_FAILED) {
       resp.error_text.ptr = (const char *)(uintptr_t)b;
       resp.error_text.len = c;
-      owned = resp.error_text.ptr;
     }
   }
   as_handle_response(&resp);
-  as_free_raw(from_ptr);
-  as_free_raw(owned);
+  as_export_leave(false);
 }
 
 __attribute__((export_name(AS_LIFECYCLE "health"))) uint32_t as_export_health(void) {
   as_ensure_ctors();
-  return (uint32_t)as_health();
+  as_export_enter();
+  uint32_t health = (uint32_t)as_health();
+  as_export_leave(false);
+  return health;
 }
 
 __attribute__((export_name(AS_LIFECYCLE "shutdown"))) void as_export_shutdown(void) {
   as_ensure_ctors();
+  as_export_enter();
   as_shutdown();
+  as_export_leave(false);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -19,8 +19,10 @@
  *
  * Memory ownership (see docs/guest-guide.md):
  *   - Arguments passed to your callbacks (as_message, as_config, as_response) are BORROWED: they
- *     are valid until the callback returns; the SDK frees them afterwards. Copy what you keep.
- *   - What you answer through as_reply_* is copied by the SDK and freed in post-return.
+ *     are valid until the callback returns; their memory is reused afterwards (they live in a
+ *     per-call arena, not on the heap). Copy what you keep.
+ *   - What you answer through as_reply_* is copied by the SDK into the same arena and released
+ *     after the host has read it.
  *   - Strings and lists an import returns (as_string, as_buf, error texts) are OWNED by you:
  *     release them with the matching *_free function.
  *
