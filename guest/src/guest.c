@@ -229,6 +229,21 @@ static void as_arena_reset(void) {
   if (as_arena_spilled) as_arena_free_spilled();
 }
 
+/* The argument area (an airssys extension of the canonical ABI, docs/abi-signatures.md): the
+ * host writes an export's arguments here while they fit, instead of calling cabi_realloc once
+ * per string or list; only what does not fit comes through cabi_realloc (into the arena). Both
+ * are released with the call, which is why the host may do this: the SDK never frees an
+ * argument by itself. */
+#define AS_ARG_AREA_SIZE 4096
+static _Alignas(8) uint8_t as_arg_area[AS_ARG_AREA_SIZE];
+static uint32_t as_arg_area_desc[2];
+
+__attribute__((export_name("airssys-arg-area"))) uint32_t *as_export_arg_area(void) {
+  as_arg_area_desc[0] = (uint32_t)(uintptr_t)as_arg_area;
+  as_arg_area_desc[1] = AS_ARG_AREA_SIZE;
+  return as_arg_area_desc;
+}
+
 /* Export wrappers bracket the component's callback with these. */
 static void as_export_enter(void) { as_in_export = true; }
 static void as_export_leave(bool results_pending) {

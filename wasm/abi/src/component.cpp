@@ -27,7 +27,22 @@ Result<std::unique_ptr<ComponentInstance>> ComponentInstance::create(const Modul
     AIRSSYS_TRY(auto ignored, instance->call(kExportInitialize, {}));
     (void)ignored;
   }
-  return std::unique_ptr<ComponentInstance>(new ComponentInstance(std::move(instance), exports, std::move(report)));
+  std::unique_ptr<ComponentInstance> self(new ComponentInstance(std::move(instance), exports, std::move(report)));
+  if (exports.arg_area) AIRSSYS_CHECK(self->read_arg_area());
+  return self;
+}
+
+/// Asks the guest once where its argument area is, and checks it lies in memory, 8-aligned.
+Result<void> ComponentInstance::read_arg_area() {
+  AIRSSYS_TRY(std::uint32_t desc, call_i32(kExportArgArea, {}));
+  GuestMemory memory(instance_->memory());
+  AIRSSYS_CHECK(memory.check(desc, 8, 4, "airssys-arg-area result"));
+  AIRSSYS_TRY(std::uint32_t base, memory.load<std::uint32_t>(desc, "airssys-arg-area offset"));
+  AIRSSYS_TRY(std::uint32_t size, memory.load<std::uint32_t>(desc + 4, "airssys-arg-area size"));
+  AIRSSYS_CHECK(memory.check(base, size, 8, "airssys-arg-area"));
+  arg_base_ = base;
+  arg_size_ = size;
+  return {};
 }
 
 Result<std::uint32_t> ComponentInstance::call_i32(std::string_view name, std::span<const Value> args) {
@@ -51,7 +66,7 @@ Result<void> ComponentInstance::usable() const {
 
 Result<tl::expected<void, std::string>> ComponentInstance::init(const Config& config) {
   AIRSSYS_CHECK(usable());
-  InstanceAllocator alloc(*instance_);
+  ArgAreaAllocator alloc = arguments();
   std::vector<Value> flat;
   flat.reserve(kFlatConfig);
   AIRSSYS_CHECK(note(lower_config(alloc, config, flat)));
@@ -64,7 +79,7 @@ Result<tl::expected<void, std::string>> ComponentInstance::init(const Config& co
 
 Result<tl::expected<std::optional<Bytes>, std::string>> ComponentInstance::handle_message(const Message& message) {
   AIRSSYS_CHECK(usable());
-  InstanceAllocator alloc(*instance_);
+  ArgAreaAllocator alloc = arguments();
   std::vector<Value> flat;
   flat.reserve(kFlatMessage);
   AIRSSYS_CHECK(note(lower_message(alloc, message, flat)));
@@ -76,7 +91,7 @@ Result<tl::expected<std::optional<Bytes>, std::string>> ComponentInstance::handl
 
 Result<void> ComponentInstance::handle_response(const Response& response) {
   AIRSSYS_CHECK(usable());
-  InstanceAllocator alloc(*instance_);
+  ArgAreaAllocator alloc = arguments();
   std::vector<Value> flat;
   flat.reserve(kFlatResponse);
   AIRSSYS_CHECK(note(lower_response(alloc, response, flat)));

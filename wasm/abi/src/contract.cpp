@@ -155,6 +155,11 @@ Result<ExportSet> check_exports(const ModuleInfo& info) {
     }
     set.initialize = true;
   }
+  if (find_export(info, kExportArgArea)) {
+    static const FuncType kArgArea{{}, {ValType::i32}};
+    if (auto ok = check_one(info, kExportArgArea, kArgArea); !ok) return tl::unexpected(ok.error());
+    set.arg_area = true;
+  }
   set.post_init = *post_init;
   set.post_handle_message = *post_msg;
   return set;

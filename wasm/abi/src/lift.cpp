@@ -38,6 +38,16 @@ Result<std::uint32_t> InstanceAllocator::allocate(std::uint32_t align, std::uint
   return realloc_result(r, memory(), align, size);
 }
 
+Result<std::uint32_t> ArgAreaAllocator::allocate(std::uint32_t align, std::uint32_t size) {
+  // align is a power of two <= 8; base_ is 8-aligned (checked when the area was read).
+  std::uint32_t at = (used_ + align - 1) & ~(align - 1);
+  if (at >= used_ && at <= size_ && size <= size_ - at) {
+    used_ = at + size;
+    return base_ + at;
+  }
+  return fallback_.allocate(align, size);
+}
+
 Result<std::uint32_t> ContextAllocator::allocate(std::uint32_t align, std::uint32_t size) {
   auto args = realloc_args(align, size);
   auto r = context_.call(kExportRealloc, args);

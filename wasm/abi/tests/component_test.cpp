@@ -46,6 +46,30 @@ TEST_F(ComponentTest, EchoFreesWhatItIsGiven) {
   EXPECT_EQ(echo->instance().memory().size(), warm);
 }
 
+TEST_F(ComponentTest, ArgumentsThatFitGoToTheArgumentArea) {
+  // The SDK exports airssys-arg-area: a message's strings land there, not in cabi_realloc blocks;
+  // a payload larger than the area still arrives whole (through cabi_realloc).
+  auto echo = start("echo");
+  ASSERT_TRUE(echo);
+  ASSERT_TRUE(echo->exports().arg_area);
+  auto desc = echo->instance().call("airssys-arg-area", {});
+  ASSERT_TRUE(desc);
+  GuestMemory memory(echo->instance().memory());
+  std::uint32_t base = *memory.load<std::uint32_t>((*desc)[0].u32, "base");
+  std::uint32_t size = *memory.load<std::uint32_t>((*desc)[0].u32 + 4, "size");
+  ASSERT_GE(size, 1024u);
+  Message m = msg("payload-in-the-area");
+  m.from = "test/a-sender-with-a-recognisable-name";
+  ASSERT_EQ(answer(echo->handle_message(m)), "payload-in-the-area");
+  auto area = GuestMemory(echo->instance().memory()).bytes(base, size, "area");
+  ASSERT_TRUE(area);
+  std::string_view text(reinterpret_cast<const char*>(area->data()), area->size());
+  EXPECT_NE(text.find("test/a-sender-with-a-recognisable-name"), std::string_view::npos);
+  EXPECT_NE(text.find("payload-in-the-area"), std::string_view::npos);
+  Message big = msg(std::string(3 * size, 'b'));
+  EXPECT_EQ(answer(echo->handle_message(big)), std::string(3 * size, 'b'));
+}
+
 TEST_F(ComponentTest, EchoInCppUsesTheWrapper) {
   auto echo = start("echo_cpp");
   ASSERT_TRUE(echo);

@@ -28,6 +28,7 @@ TEST(Contract, SignatureTableMatchesTheGuestSdk) {
   ASSERT_TRUE(set) << set.error().message();
   EXPECT_TRUE(set->post_init);
   EXPECT_TRUE(set->post_handle_message);
+  EXPECT_TRUE(set->arg_area);
   // Every import any guest makes is in the table with the same type.
   for (const char* g : {"requester", "publisher", "subscriber", "timer", "storage", "badptr", "echo_cpp"}) {
     auto report = inspect_imports(load_guest(g)->info());
@@ -138,6 +139,18 @@ TEST(Contract, GarbageFromCabiReallocIsRefused) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::bad_pointer);
   EXPECT_TRUE(mentions(r.error(), "cabi_realloc")) << r.error().message();
+}
+
+TEST(Contract, ArgumentAreaOutsideMemoryIsRefused) {
+  auto e = create_error("bad_arg_area");
+  EXPECT_EQ(e.code, Errc::bad_pointer) << e.message();
+  EXPECT_TRUE(mentions(e, "airssys-arg-area")) << e.message();
+}
+
+TEST(Contract, MistypedArgumentAreaIsRefused) {
+  auto e = create_error("mistyped_arg_area");
+  EXPECT_EQ(e.code, Errc::export_signature) << e.message();
+  EXPECT_TRUE(mentions(e, "airssys-arg-area")) << e.message();
 }
 
 }  // namespace

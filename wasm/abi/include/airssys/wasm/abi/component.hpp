@@ -10,7 +10,8 @@
 // create() checks the required exports and their core signatures first (missing_export /
 // export_signature naming the export), then links the imports, instantiates, and calls
 // `_initialize` if the module exports it.
-// Each call lowers its arguments into guest memory through cabi_realloc, calls the export,
+// Each call lowers its arguments into guest memory (into the guest's argument area if it exports
+// `airssys-arg-area` and they fit, else through cabi_realloc), calls the export,
 // lifts the result with checks (a guest returning garbage gets bad_pointer / bad_utf8 /
 // bad_discriminant, never UB), then calls the export's post-return if the guest has one.
 //
@@ -29,6 +30,7 @@
 #include <airssys/error.hpp>
 #include <airssys/wasm/abi/contract.hpp>
 #include <airssys/wasm/abi/host.hpp>
+#include <airssys/wasm/abi/lift.hpp>
 #include <airssys/wasm/abi/types.hpp>
 #include <airssys/wasm/engine.hpp>
 
@@ -65,6 +67,8 @@ class ComponentInstance {
  private:
   ComponentInstance(std::unique_ptr<Instance> instance, ExportSet exports, ImportReport imports)
       : instance_(std::move(instance)), exports_(exports), imports_(std::move(imports)) {}
+  Result<void> read_arg_area();
+  ArgAreaAllocator arguments() { return ArgAreaAllocator(*instance_, arg_base_, arg_size_); }
   Result<std::uint32_t> call_i32(std::string_view name, std::span<const Value> args);
   Result<void> post_return(bool exported, std::string_view name, std::uint32_t retptr);
   Result<void> usable() const;
@@ -78,6 +82,7 @@ class ComponentInstance {
   std::unique_ptr<Instance> instance_;
   ExportSet exports_;
   ImportReport imports_;
+  std::uint32_t arg_base_ = 0, arg_size_ = 0;  // the argument area; size 0: none
   std::optional<Error> broken_;
 };
 

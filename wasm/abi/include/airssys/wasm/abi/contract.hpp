@@ -29,6 +29,11 @@ inline constexpr std::string_view kExportRealloc = "cabi_realloc";
 /// Optional, () -> (): run once after instantiation, before any other export (the build-targets
 /// "initialization export"; wasi-libc reactors put their constructors there).
 inline constexpr std::string_view kExportInitialize = "_initialize";
+/// Optional airssys extension, () -> i32: a pointer to two u32, (offset, size), naming a region of
+/// guest memory the host may write export arguments into instead of calling cabi_realloc once
+/// per string or list. A guest that exports it promises not to free arguments one by one (they
+/// are released with the call). Asked once, after instantiation. docs/abi-signatures.md.
+inline constexpr std::string_view kExportArgArea = "airssys-arg-area";
 /// Exported by WASI command modules; its presence refuses the module (command_module).
 inline constexpr std::string_view kExportStart = "_start";
 inline constexpr std::string_view kPostInit = "cabi_post_airssys:component/lifecycle@0.1.0#init";
@@ -66,6 +71,7 @@ struct ExportSet {
   bool post_init = false;
   bool post_handle_message = false;
   bool initialize = false;  ///< `_initialize` () -> ()
+  bool arg_area = false;    ///< `airssys-arg-area` () -> i32
 };
 
 /// Checks a module exports everything the contract requires with the right core signatures and

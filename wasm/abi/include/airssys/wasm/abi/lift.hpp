@@ -2,8 +2,8 @@
 // types, per the canonical ABI and docs/abi-signatures.md. Every lift validates pointers,
 // lengths, alignment, UTF-8 and discriminants and reports a typed Error; nothing trusts the guest.
 //
-// Lowering allocates in guest memory through a GuestAllocator (the guest's cabi_realloc): the
-// guest owns what was lowered into it. After an allocation the memory may have moved: lowering
+// Lowering allocates in guest memory through a GuestAllocator (the guest's cabi_realloc, or its
+// argument area for export arguments): the guest owns what was lowered into it. After an allocation the memory may have moved: lowering
 // code re-reads memory() after every allocate().
 // Thread-safety: free functions; allocators belong to the thread driving the instance.
 #pragma once
@@ -42,6 +42,21 @@ class InstanceAllocator final : public GuestAllocator {
 
  private:
   Instance& instance_;
+};
+
+/// Lowers export arguments into the guest's argument area (kExportArgArea) while they fit, and
+/// through cabi_realloc after that. One per call: the area is reused by the next call.
+class ArgAreaAllocator final : public GuestAllocator {
+ public:
+  /// `size` 0: no area, every allocation calls cabi_realloc.
+  ArgAreaAllocator(Instance& instance, std::uint32_t base, std::uint32_t size)
+      : fallback_(instance), base_(base), size_(size) {}
+  Result<std::uint32_t> allocate(std::uint32_t align, std::uint32_t size) override;
+  GuestMemory memory() override { return fallback_.memory(); }
+
+ private:
+  InstanceAllocator fallback_;
+  std::uint32_t base_, size_, used_ = 0;
 };
 
 /// Allocates through CallContext::call (lowering import results from inside a host function).

@@ -1,0 +1,11 @@
+;; Exports airssys-arg-area with the wrong signature (it must be () -> i32).
+(module
+  (memory (export "memory") 1)
+  (func (export "airssys-arg-area") (param i32) (result i32) i32.const 16)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
+  (func (export "airssys:component/lifecycle@0.1.0#init") (param i32 i32 i32 i32 i32 i32 i32) (result i32) i32.const 64)
+  (func (export "airssys:component/lifecycle@0.1.0#handle-message") (param i32 i32 i32 i32 i32 i32 i32 i32 i64 i32 i32 i32) (result i32) i32.const 64)
+  (func (export "airssys:component/lifecycle@0.1.0#handle-response") (param i64 i32 i32 i32 i32 i32 i32))
+  (func (export "airssys:component/lifecycle@0.1.0#health") (result i32) i32.const 0)
+  (func (export "airssys:component/lifecycle@0.1.0#shutdown"))
+)
