@@ -8,6 +8,7 @@
 // interpreter state is mid-call and must not be resumed.
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <new>
@@ -16,6 +17,7 @@
 #include "aot/aot.hpp"
 #include "module_impl.hpp"
 #include "wabt_access.hpp"
+#include "watchdog.hpp"
 
 namespace airssys::wasm {
 namespace detail {
@@ -102,6 +104,7 @@ class InstanceImpl final : public Instance {
   const ExportSlot* find_export(std::string_view name) const noexcept;
   Result<void> check_args(const ExportSlot& slot, std::span<const Value> args) const;
   void begin_call();
+  void end_call();
   Result<std::vector<Value>> invoke(const ExportSlot& slot, std::span<const Value> args);
   Result<void> run(std::string_view fn);
   std::uint64_t next_batch() const noexcept;
@@ -135,8 +138,9 @@ class InstanceImpl final : public Instance {
   std::uint64_t fuel_left_ = 0;
   std::uint64_t fuel_used_ = 0;
   std::uint64_t last_call_fuel_ = 0;
-  bool has_deadline_ = false;
-  Clock::time_point deadline_;
+  bool armed_ = false;                        // a deadline is armed for the current call
+  Watchdog::Key alarm_ = 0;
+  std::atomic<std::uint32_t> interrupted_{0};  // set by the watchdog when the deadline passes
   std::array<wi::Values, kMaxNesting + 1> scratch_;  // argument/result buffers per nesting level
 };
 
@@ -237,6 +241,7 @@ Result<void> InstanceImpl::instantiate() {
     ExportSlot slot{"(start function)", &kNoArgs, func, wabt::isa<wi::DefinedFunc>(func)};
     begin_call();
     auto ran = invoke(slot, {});
+    end_call();
     if (!ran) return tl::unexpected(ran.error());
   }
   return {};
@@ -269,14 +274,27 @@ const ExportSlot* InstanceImpl::find_export(std::string_view name) const noexcep
 }
 
 Result<void> InstanceImpl::check_args(const ExportSlot& slot, std::span<const Value> args) const {
-  return detail::check_args(where(slot.name), *slot.type, args);
+  return detail::check_args(label_, slot.name, *slot.type, args);
 }
 
 void InstanceImpl::begin_call() {
   fuel_left_ = limits_.fuel_per_call;
   fuel_used_ = 0;
-  has_deadline_ = limits_.deadline_ms != 0;
-  if (has_deadline_) deadline_ = Clock::now() + std::chrono::milliseconds(limits_.deadline_ms);
+  interrupted_.store(0, std::memory_order_relaxed);
+  if (limits_.deadline_ms != 0) {
+    // The watchdog raises a flag the batches check: cheaper than reading the clock after each.
+    alarm_ = Watchdog::get().arm([](void* flag) { static_cast<std::atomic<std::uint32_t>*>(flag)->store(1, std::memory_order_relaxed); },
+                                 &interrupted_, Clock::now() + std::chrono::milliseconds(limits_.deadline_ms));
+    armed_ = true;
+  }
+}
+
+void InstanceImpl::end_call() {
+  if (armed_) {
+    Watchdog::get().disarm(alarm_);
+    armed_ = false;
+  }
+  last_call_fuel_ = fuel_used_;
 }
 
 Result<std::vector<Value>> InstanceImpl::call(std::string_view name, std::span<const Value> args) {
@@ -287,7 +305,7 @@ Result<std::vector<Value>> InstanceImpl::call(std::string_view name, std::span<c
   if (thread_stale_) make_thread();
   begin_call();
   auto result = invoke(*slot, args);
-  last_call_fuel_ = fuel_used_;
+  end_call();
   return result;
 }
 
@@ -382,7 +400,7 @@ Result<void> InstanceImpl::run(std::string_view fn) {
       if (result == wi::RunResult::Trap) return poison_from_trap(fn, trap);
       if (result == wi::RunResult::Exception) return poison(Errc::trap, fn, "uncaught exception");
       if (auto ok = check_stacks(fn); !ok) return ok;
-      if (has_deadline_ && Clock::now() >= deadline_) {
+      if (interrupted_.load(std::memory_order_relaxed) != 0) {
         return poison(Errc::deadline_exceeded, fn, "ran past its " + std::to_string(limits_.deadline_ms) + " ms");
       }
     }

@@ -53,8 +53,9 @@ std::string import_name(const ImportInfo& i);
 Result<std::vector<BoundImport>> link_imports(const ModuleInfo& info, const HostFunctions& host);
 /// memory_limit when an initial memory or table is already above the limits.
 Result<void> check_initial_sizes(const wi::ModuleDesc& desc, const Limits& limits, const std::string& label);
-/// export_signature unless `args` match `type` (references must be null; no v128).
-Result<void> check_args(const std::string& where, const FuncType& type, std::span<const Value> args);
+/// export_signature ("<label>: <fn>: ...") unless `args` match `type` (references must be null;
+/// no v128). Runs on every call: the message is built only on failure.
+Result<void> check_args(std::string_view label, std::string_view fn, const FuncType& type, std::span<const Value> args);
 std::uint64_t memory_cap_pages(const Limits& l);
 
 /// A wabt value type as ours; nullopt for types the boundary does not know (never after

@@ -61,7 +61,7 @@ Result<void> check_initial_sizes(const wi::ModuleDesc& desc, const Limits& limit
   return {};
 }
 
-Result<void> check_args(const std::string& where, const FuncType& type, std::span<const Value> args) {
+Result<void> check_args(std::string_view label, std::string_view fn, const FuncType& type, std::span<const Value> args) {
   const auto& params = type.params;
   bool ok = args.size() == params.size();
   for (std::size_t i = 0; ok && i < args.size(); ++i) {
@@ -72,7 +72,7 @@ Result<void> check_args(const std::string& where, const FuncType& type, std::spa
   if (ok) return {};
   FuncType given;
   for (const auto& a : args) given.params.push_back(a.type);
-  return fail(Errc::export_signature, where + ": takes " + to_string(type) + ", called with " + to_string(given) +
+  return fail(Errc::export_signature, std::string(label) + ": " + std::string(fn) + ": takes " + to_string(type) + ", called with " + to_string(given) +
                                           " (reference arguments must be null; v128 is not supported)");
 }
 

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "aot/aot.hpp"
+#include "watchdog.hpp"
 
 namespace airssys::wasm::detail::aot {
 namespace {
@@ -48,79 +49,13 @@ enum : int {
   kTrapTableOob = 107,
 };
 
-/// One thread for every deadline of every AOT instance. When a call's deadline passes it sets the
-/// instance's `interrupt` flag and raises its stack limit above every stack, so the generated
-/// code's stack check at the next function entry or loop header fails; the check's slow path
-/// reads the flag and reports the deadline. The deadline costs the guest no check of its own.
-/// Arming and disarming take a mutex (only calls with a deadline pay it) and normally nothing
-/// else: the thread is woken only when a new deadline is earlier than the time it already plans
-/// to wake at, and with nothing armed it still plans to wake within kIdleWake, so a stream of
-/// short calls with the usual deadlines (a second or more) costs no wake-up per call. Few calls
-/// are armed at once (one per thread running guest code), so a vector is the whole structure.
-class Watchdog {
- public:
-  static Watchdog& get() {
-    static Watchdog* w = new Watchdog;  // never destroyed: its thread may outlive static destructors
-    return *w;
-  }
-  using Key = std::uint64_t;
-  Key arm(airssys_aot_ctx* ctx, Clock::time_point when) {
-    std::lock_guard lock(mutex_);
-    Key key = ++next_;
-    armed_.push_back(Armed{key, when, ctx});
-    if (when < planned_wake_) {
-      planned_wake_ = when;
-      cv_.notify_one();
-    }
-    return key;
-  }
-  void disarm(Key key) {
-    std::lock_guard lock(mutex_);
-    auto it = std::find_if(armed_.begin(), armed_.end(), [&](const Armed& a) { return a.key == key; });
-    if (it == armed_.end()) return;
-    *it = armed_.back();
-    armed_.pop_back();
-  }
-
- private:
-  struct Armed {
-    Key key;
-    Clock::time_point when;
-    airssys_aot_ctx* ctx;
-  };
-  static constexpr auto kIdleWake = std::chrono::seconds(1);
-
-  Watchdog() : thread_([this] { run(); }) { thread_.detach(); }
-  void run() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      auto now = Clock::now();
-      auto next = now + kIdleWake;
-      for (std::size_t i = 0; i < armed_.size();) {
-        if (armed_[i].when <= now) {
-          interrupt(*armed_[i].ctx);
-          armed_[i] = armed_.back();
-          armed_.pop_back();
-          continue;
-        }
-        next = std::min(next, armed_[i].when);
-        ++i;
-      }
-      planned_wake_ = next;
-      cv_.wait_until(lock, next);
-    }
-  }
-  static void interrupt(airssys_aot_ctx& c) {
-    __atomic_store_n(&c.interrupt, 1u, __ATOMIC_RELAXED);
-    __atomic_store_n(&c.stack_limit, reinterpret_cast<const char*>(UINTPTR_MAX), __ATOMIC_RELAXED);
-  }
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<Armed> armed_;
-  Clock::time_point planned_wake_ = Clock::time_point::min();  // until run() has planned
-  std::uint64_t next_ = 0;
-  std::thread thread_;
-};
+/// The deadline passed (on the watchdog's thread): the next stack check in guest code fails and
+/// its slow path, seeing the flag, reports the deadline. The guest pays no check of its own.
+void interrupt(void* ctx) {
+  auto& c = *static_cast<airssys_aot_ctx*>(ctx);
+  __atomic_store_n(&c.interrupt, 1u, __ATOMIC_RELAXED);
+  __atomic_store_n(&c.stack_limit, reinterpret_cast<const char*>(UINTPTR_MAX), __ATOMIC_RELAXED);
+}
 
 /// The lowest usable address of this thread's stack (cached per thread).
 const char* stack_floor() {
@@ -306,7 +241,7 @@ void AotInstance::begin_call() {
   __atomic_store_n(&c.stack_limit, budget < static_cast<std::uint64_t>(sp > floor ? sp - floor : 0) ? sp - budget : floor,
                    __ATOMIC_RELAXED);
   if (limits_.deadline_ms != 0) {
-    alarm_ = Watchdog::get().arm(&c, Clock::now() + std::chrono::milliseconds(limits_.deadline_ms));
+    alarm_ = Watchdog::get().arm(&interrupt, &c, Clock::now() + std::chrono::milliseconds(limits_.deadline_ms));
     armed_ = true;
   }
 }
@@ -341,7 +276,7 @@ Result<std::vector<Value>> AotInstance::reenter(std::string_view name, std::span
 
 Result<std::vector<Value>> AotInstance::invoke(std::uint32_t index, const FuncType& type, std::string_view name,
                                                std::span<const Value> args) {
-  if (auto ok = check_args(where(name), type, args); !ok) return tl::unexpected(ok.error());
+  if (auto ok = check_args(label_, name, type, args); !ok) return tl::unexpected(ok.error());
   if (nesting_ >= kMaxNesting) return poison(Errc::stack_exhausted, name, "too many nested host -> guest calls");
   Slots in(args.size()), out(type.results.size());
   for (std::size_t i = 0; i < args.size(); ++i) in.data()[i] = to_slot(args[i]);
