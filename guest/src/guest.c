@@ -187,9 +187,9 @@ void *as_realloc(void *ptr, size_t size) {
 /* the call arena                                                                             */
 
 /* The host places an export's arguments (strings, lists) in guest memory through cabi_realloc
- * just before it calls the export, and reads the export's results just before its post-return.
+ * just before it calls the export, and reads the export's results right after it returns.
  * All of that lives exactly as long as the call, so it comes from a bump arena that is emptied
- * when the call is over (post-return, or the end of an export without results) instead of from
+ * when the call is over (lazily: when the next call begins) instead of from
  * the heap: no size classes and no free per argument, which in an interpreter is most of the
  * SDK's work per message. What does not fit in the static block is taken from the heap and
  * freed with the arena. During an export, cabi_realloc serves the host returning an import's
@@ -244,11 +244,19 @@ __attribute__((export_name("airssys-arg-area"))) uint32_t *as_export_arg_area(vo
   return as_arg_area_desc;
 }
 
-/* Export wrappers bracket the component's callback with these. */
-static void as_export_enter(void) { as_in_export = true; }
-static void as_export_leave(bool results_pending) {
+/* Export wrappers bracket the component's callback with these. The arena is emptied lazily, when
+ * the next call begins (its first cabi_realloc or its export): by then the host has read this
+ * call's results. So the SDK exports no post-return functions, which saves the host one guest
+ * call per message. */
+static bool as_arena_dirty;
+static void as_export_enter(void) {
+  if (as_arena_dirty) as_arena_reset();
+  as_arena_dirty = false;
+  as_in_export = true;
+}
+static void as_export_leave(void) {
   as_in_export = false;
-  if (!results_pending) as_arena_reset();
+  as_arena_dirty = true;
 }
 
 /* The canonical ABI's allocator. The host calls it to place arguments and results in guest
@@ -260,6 +268,10 @@ __attribute__((export_name("cabi_realloc"))) void *cabi_realloc(void *old_ptr, s
   if (as_in_export) {
     p = as_realloc(old_ptr, new_size);
   } else {
+    if (as_arena_dirty) {
+      as_arena_reset();
+      as_arena_dirty = false;
+    }
     p = as_arena_take(new_size);
     if (p && old_ptr) memcpy(p, old_ptr, old_size < new_size ? old_size : new_size);
   }
@@ -342,7 +354,7 @@ _Static_assert(sizeof(as_raw_result_option_list) == 16, "handle-message return a
 _Static_assert(__builtin_offsetof(as_raw_result_option_list, v.ok.ptr) == 8, "handle-message ok");
 _Static_assert(__builtin_offsetof(as_raw_result_option_list, v.err.ptr) == 4, "handle-message err");
 
-/* A reply is part of the export's results: it lives in the call arena until the post-return. */
+/* A reply is part of the export's results: it lives in the call arena until the next call. */
 static void as_reply_set(as_reply *r, int kind, const void *data, size_t len) {
   uint8_t *copy = (uint8_t *)as_arena_take(len ? len : 1);
   if (!copy) __builtin_trap();
@@ -393,13 +405,8 @@ __attribute__((export_name(AS_LIFECYCLE "init"))) uint8_t *as_export_init(
   ret->is_err = reply.kind == 2;
   ret->ptr = ret->is_err ? (const char *)reply.ptr : 0;
   ret->len = ret->is_err ? reply.len : 0;
-  as_export_leave(true);
+  as_export_leave();
   return as_ret_area;
-}
-
-__attribute__((export_name("cabi_post_" AS_LIFECYCLE "init"))) void as_post_init(uint8_t *ret) {
-  (void)ret;
-  as_arena_reset();
 }
 
 __attribute__((export_name(AS_LIFECYCLE "handle-message"))) uint8_t *as_export_handle_message(
@@ -429,13 +436,8 @@ __attribute__((export_name(AS_LIFECYCLE "handle-message"))) uint8_t *as_export_h
     ret->v.ok.ptr = reply.ptr;
     ret->v.ok.len = reply.len;
   }
-  as_export_leave(true);
+  as_export_leave();
   return as_ret_area;
-}
-
-__attribute__((export_name("cabi_post_" AS_LIFECYCLE "handle-message"))) void as_post_handle_message(uint8_t *ret) {
-  (void)ret;
-  as_arena_reset();
 }
 
 __attribute__((export_name(AS_LIFECYCLE "handle-response"))) void as_export_handle_response(
@@ -454,14 +456,14 @@ __attribute__((export_name(AS_LIFECYCLE "handle-response"))) void as_export_hand
     }
   }
   as_handle_response(&resp);
-  as_export_leave(false);
+  as_export_leave();
 }
 
 __attribute__((export_name(AS_LIFECYCLE "health"))) uint32_t as_export_health(void) {
   as_ensure_ctors();
   as_export_enter();
   uint32_t health = (uint32_t)as_health();
-  as_export_leave(false);
+  as_export_leave();
   return health;
 }
 
@@ -469,7 +471,7 @@ __attribute__((export_name(AS_LIFECYCLE "shutdown"))) void as_export_shutdown(vo
   as_ensure_ctors();
   as_export_enter();
   as_shutdown();
-  as_export_leave(false);
+  as_export_leave();
 }
 
 /* ------------------------------------------------------------------------------------------ */

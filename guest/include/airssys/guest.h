@@ -22,7 +22,7 @@
  *     are valid until the callback returns; their memory is reused afterwards (they live in a
  *     per-call arena, not on the heap). Copy what you keep.
  *   - What you answer through as_reply_* is copied by the SDK into the same arena and released
- *     after the host has read it.
+ *     when the next call begins (the host has read it by then).
  *   - Strings and lists an import returns (as_string, as_buf, error texts) are OWNED by you:
  *     release them with the matching *_free function.
  *

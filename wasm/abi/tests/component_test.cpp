@@ -76,7 +76,7 @@ TEST_F(ComponentTest, EchoInCppUsesTheWrapper) {
   EXPECT_EQ(answer(echo->handle_message(msg("abc"))), "abc");
   EXPECT_EQ(answer(echo->handle_message(msg("whoami"))), "test/self");
   EXPECT_EQ(answer(echo->handle_message(msg("abc"))), "abc");  // state survived: ctors ran once
-  EXPECT_TRUE(echo->exports().post_handle_message);
+  EXPECT_TRUE(echo->exports().arg_area);
 }
 
 #if AIRSSYS_GUEST_HAVE_ASSEMBLYSCRIPT
