@@ -81,6 +81,13 @@ bool valid_address_pattern(std::string_view pattern) noexcept {
 bool address_matches(std::string_view pattern, std::string_view address) noexcept {
   if (pattern == "*") return !address.empty();
   if (address.empty()) return false;
+  // A pattern without wildcards (the usual grant: one address) matches only itself; checked on
+  // every send and request, so without splitting either into segments.
+  if (pattern.find_first_of("*#") == std::string_view::npos) {
+    // Valid when no segment is empty.
+    return pattern == address && pattern.front() != '/' && pattern.back() != '/' &&
+           pattern.find("//") == std::string_view::npos;
+  }
   const auto pat = split(pattern, "/");
   if (!valid_segments(pat)) return false;
   return segments_match(pat, split(address, "/"));
