@@ -49,17 +49,20 @@ set(AIRSSYS_GUEST_SDK_DIR ${CMAKE_CURRENT_LIST_DIR}/../guest CACHE INTERNAL "gue
 set(AIRSSYS_GUEST_CHECK_SCRIPT ${CMAKE_CURRENT_LIST_FILE} CACHE INTERNAL "")
 
 # -mbulk-memory: memcpy/memset become memory.copy/memory.fill (the engine's wabt supports them).
-set(AIRSSYS_GUEST_COMMON_FLAGS --target=wasm32-unknown-unknown -mbulk-memory -O2 -g0 -ffreestanding -nostdlib
+# -flto: the SDK and the component are optimised together (wasm-ld links the bitcode): its small
+# functions inline into the component, which halves echo's function count (19 -> 10). Every
+# function is an object per instance on the interpreter and every call an interpreted call.
+set(AIRSSYS_GUEST_COMMON_FLAGS --target=wasm32-unknown-unknown -mbulk-memory -O2 -flto -g0 -ffreestanding -nostdlib
   -fvisibility=hidden -Wall -Wextra -Werror=implicit-function-declaration)
 set(AIRSSYS_GUEST_C_FLAGS -std=c11)
 set(AIRSSYS_GUEST_CXX_FLAGS -std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics)
 # --stack-first: the shadow stack sits below the data, so overflowing it traps (address < 0)
 # instead of silently corrupting globals.
-set(AIRSSYS_GUEST_LINK_FLAGS -Wl,--no-entry -Wl,--stack-first -Wl,-z,stack-size=32768 -Wl,--strip-debug)
+set(AIRSSYS_GUEST_LINK_FLAGS -flto -O2 -Wl,--no-entry -Wl,--stack-first -Wl,-z,stack-size=32768 -Wl,--strip-debug)
 # WASI guests: wasi-libc (Debian: package wasi-libc) as a reactor; nothing else.
-set(AIRSSYS_GUEST_WASI_FLAGS --target=wasm32-wasi -O2 -g0 -fvisibility=hidden -Wall -Wextra
+set(AIRSSYS_GUEST_WASI_FLAGS --target=wasm32-wasi -O2 -flto -g0 -fvisibility=hidden -Wall -Wextra
   -Werror=implicit-function-declaration)
-set(AIRSSYS_GUEST_WASI_LINK_FLAGS --target=wasm32-wasi -mexec-model=reactor -Wl,--stack-first
+set(AIRSSYS_GUEST_WASI_LINK_FLAGS --target=wasm32-wasi -flto -O2 -mexec-model=reactor -Wl,--stack-first
   -Wl,-z,stack-size=65536 -Wl,--strip-debug)
 
 if(NOT TARGET guests)
