@@ -34,7 +34,9 @@ typedef struct airssys_aot_host {
 } airssys_aot_host;
 
 typedef struct airssys_aot_ctx {
-  int64_t ticks;           /* fuel left for the current call; below 0 traps (AIRSSYS_AOT_FUEL) */
+  int64_t ticks;           /* fuel left for the current call; below 0 traps (AIRSSYS_AOT_FUEL).
+                              gcc builds keep it in r15 while guest code runs and store it here
+                              whenever control leaves guest code (prelude.h) */
   uint32_t interrupt;      /* set by the engine's watchdog (atomically) when the deadline passes;
                               it then raises `stack_limit` above every stack */
   uint32_t unused;
