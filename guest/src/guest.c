@@ -249,9 +249,15 @@ __attribute__((export_name("airssys-arg-area"))) uint32_t *as_export_arg_area(vo
  * call's results. So the SDK exports no post-return functions, which saves the host one guest
  * call per message. */
 static bool as_arena_dirty;
+/* A new call begins: what the last one left in the arena has been read. */
+static void as_arena_begin_call(void) {
+  if (as_arena_dirty) {
+    as_arena_reset();
+    as_arena_dirty = false;
+  }
+}
 static void as_export_enter(void) {
-  if (as_arena_dirty) as_arena_reset();
-  as_arena_dirty = false;
+  as_arena_begin_call();
   as_in_export = true;
 }
 static void as_export_leave(void) {
@@ -268,10 +274,7 @@ __attribute__((export_name("cabi_realloc"))) void *cabi_realloc(void *old_ptr, s
   if (as_in_export) {
     p = as_realloc(old_ptr, new_size);
   } else {
-    if (as_arena_dirty) {
-      as_arena_reset();
-      as_arena_dirty = false;
-    }
+    as_arena_begin_call();
     p = as_arena_take(new_size);
     if (p && old_ptr) memcpy(p, old_ptr, old_size < new_size ? old_size : new_size);
   }
@@ -364,13 +367,11 @@ static void as_reply_set(as_reply *r, int kind, const void *data, size_t len) {
   r->len = len;
 }
 
-static void as_reply_reset(as_reply *r) {
-  r->kind = 0;
-  r->ptr = 0;
-  r->len = 0;
+void as_reply_clear(as_reply *reply) {
+  reply->kind = 0;
+  reply->ptr = 0;
+  reply->len = 0;
 }
-
-void as_reply_clear(as_reply *reply) { as_reply_reset(reply); }
 void as_reply_bytes(as_reply *reply, const void *data, size_t len) { as_reply_set(reply, 1, data, len); }
 void as_reply_str(as_reply *reply, as_str text) { as_reply_set(reply, 1, text.ptr, text.len); }
 void as_fail_str(as_reply *reply, as_str text) { as_reply_set(reply, 2, text.ptr, text.len); }

@@ -10,12 +10,8 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
-#include <map>
-#include <mutex>
-#include <thread>
 
 #include "aot/aot.hpp"
 #include "watchdog.hpp"

@@ -66,13 +66,8 @@ register int64_t airssys_ticks __asm__("r15");
     AIRSSYS_CHARGE(c_, cost);                                                                      \
   } while (0)
 #define AIRSSYS_LEAVE(inst) ((void)0)
-/* Loop header: deadline (through the stack check) and one pass over the loop body's fuel. */
-#define AIRSSYS_LOOP(inst, cost)                                                                   \
-  do {                                                                                             \
-    airssys_aot_ctx* c_ = AIRSSYS_CTX(inst);                                                       \
-    AIRSSYS_STACK_CHECK(c_);                                                                       \
-    AIRSSYS_CHARGE(c_, cost);                                                                      \
-  } while (0)
+/* Loop header: the same two checks, charging one pass over the loop body. */
+#define AIRSSYS_LOOP(inst, cost) AIRSSYS_ENTER(inst, cost)
 /* Loop header of a loop whose every pass calls a function of the module before it can branch:
  * that function's entry checks the deadline and the fuel, so the header only charges. */
 #define AIRSSYS_LOOP_CALLS(inst, cost) (AIRSSYS_TICKS(AIRSSYS_CTX(inst)) -= (int64_t)(cost))
