@@ -77,6 +77,7 @@ class InstanceImpl final : public Instance {
         user_data_(user_data),
         label_(label.empty() ? module_->info().name : std::move(label)) {}
 
+  ~InstanceImpl() override;
   Result<void> link(const HostFunctions& host);
   Result<void> instantiate();
 
@@ -98,6 +99,7 @@ class InstanceImpl final : public Instance {
  private:
   Result<void> check_initial_sizes() const;
   void apply_size_limits(wi::ModuleDesc& desc) const;
+  Result<void> set_up_memory(const MemoryPlan& plan);
   void make_thread();
   void update_batch();
   void index_exports();
@@ -126,6 +128,7 @@ class InstanceImpl final : public Instance {
   std::vector<BoundImport> imports_;
   std::vector<ExportSlot> exports_;  // sorted by name
   wi::Memory* memory_ = nullptr;
+  wi::Memory* pooled_memory_ = nullptr;  // memory 0 holds a MemoryPool buffer: give it back
   Context context_{*this};
 
   bool poisoned_ = false;
@@ -212,11 +215,46 @@ void InstanceImpl::index_exports() {
   }
 }
 
+InstanceImpl::~InstanceImpl() {
+  if (!pooled_memory_) return;
+  auto& bytes = detail::data(*pooled_memory_);
+  MemoryPool::shared().give(std::move(bytes));
+  detail::pages(*pooled_memory_) = bytes.size() / WABT_PAGE_SIZE;  // 0 if the pool kept it
+}
+
+/// Memory 0 gets a pooled buffer and the active data segments, in order, as wabt's own
+/// instantiation would have done (with the same error); wabt created it with 0 pages and
+/// left the segments passive (see instantiate).
+Result<void> InstanceImpl::set_up_memory(const MemoryPlan& plan) {
+  auto* mem = store_.UnsafeGet<wi::Memory>(instance_->memories().front()).get();
+  detail::data(*mem) = MemoryPool::shared().take(plan.initial_pages * WABT_PAGE_SIZE);
+  detail::pages(*mem) = plan.initial_pages;
+  detail::limits(*mem).initial = plan.initial_pages;
+  pooled_memory_ = mem;
+  auto& segments = instance_->datas();
+  for (const auto& active : plan.active) {
+    auto& segment = segments[active.index];
+    if (wabt::Failed(mem->Init(active.offset, segment, 0, segment.size()))) {
+      return fail(Errc::instantiate_failed,
+                  label_ + ": out of bounds memory access: data segment is out of bounds: [" + std::to_string(active.offset) +
+                      ", " + std::to_string(active.offset + segment.size()) + ") >= max value " +
+                      std::to_string(mem->ByteSize()));
+    }
+    segment.Drop();
+  }
+  return {};
+}
+
 Result<void> InstanceImpl::instantiate() {
   if (auto ok = check_initial_sizes(); !ok) return ok;
   update_batch();
   wi::ModuleDesc desc = module_->desc();  // each instance owns its copy: separate Store, no sharing
   apply_size_limits(desc);
+  const MemoryPlan* plan = module_->memory_plan();
+  if (plan) {  // memory 0 and its active segments are set up after wabt's instantiation
+    desc.memories.front().type.limits.initial = 0;
+    for (const auto& active : plan->active) desc.datas[active.index].mode = wi::SegmentMode::Passive;
+  }
   auto mod = wi::Module::New(store_, std::move(desc));
 
   wi::RefVec imports;
@@ -232,6 +270,9 @@ Result<void> InstanceImpl::instantiate() {
   wi::Trap::Ptr trap;
   instance_ = wi::Instance::Instantiate(store_, mod.ref(), imports, &trap);
   if (!instance_) return fail(Errc::instantiate_failed, label_ + ": " + (trap ? trap->message() : "unknown reason"));
+  if (plan) {
+    if (auto ok = set_up_memory(*plan); !ok) return ok;
+  }
   index_exports();
   make_thread();
 

@@ -161,6 +161,7 @@ ModuleImpl::ModuleImpl(ModuleInfo info, wi::ModuleDesc desc, bool uses_bulk_ops,
   }
   for (const auto& t : desc_.func_types) most = std::max<std::uint64_t>(most, t.results.size() + t.params.size());
   max_values_per_step_ = most;
+  memory_plan_ = plan_memory(desc_);
 }
 
 }  // namespace detail

@@ -8,6 +8,8 @@
 
 #include <airssys/wasm/engine.hpp>
 
+#include "memory_pool.hpp"
+
 namespace airssys::wasm::detail {
 
 namespace wi = wabt::interp;
@@ -30,6 +32,8 @@ class ModuleImpl final : public Module, public std::enable_shared_from_this<Modu
   /// memory.fill/copy/init or table.fill/copy/init appear: one instruction can then take time
   /// proportional to the memory size, so instances check their deadline more often.
   bool uses_bulk_ops() const noexcept { return uses_bulk_ops_; }
+  /// How instances set up memory 0 with a pooled buffer; null: wabt allocates it.
+  const MemoryPlan* memory_plan() const noexcept { return memory_plan_ ? &*memory_plan_ : nullptr; }
 
  private:
   ModuleInfo info_;
@@ -37,6 +41,7 @@ class ModuleImpl final : public Module, public std::enable_shared_from_this<Modu
   std::optional<wi::Index> start_;
   std::uint64_t max_values_per_step_ = 0;
   bool uses_bulk_ops_ = false;
+  std::optional<MemoryPlan> memory_plan_;
   std::vector<std::uint8_t> bytes_;
 };
 

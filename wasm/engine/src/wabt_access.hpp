@@ -52,6 +52,14 @@ struct MemoryType {
   using type = wi::MemoryType wi::Memory::*;
   friend type get(MemoryType);
 };
+struct MemoryData {
+  using type = wi::Buffer wi::Memory::*;
+  friend type get(MemoryData);
+};
+struct MemoryPages {
+  using type = wi::u64 wi::Memory::*;
+  friend type get(MemoryPages);
+};
 struct TableType {
   using type = wi::TableType wi::Table::*;
   friend type get(TableType);
@@ -63,6 +71,8 @@ template struct Rob<ThreadPushValues, &wi::Thread::PushValues>;
 template struct Rob<ThreadPopValues, &wi::Thread::PopValues>;
 template struct Rob<ThreadPushCall, &wi::Thread::PushCall>;  // overload picked by the type
 template struct Rob<MemoryType, &wi::Memory::type_>;
+template struct Rob<MemoryData, &wi::Memory::data_>;
+template struct Rob<MemoryPages, &wi::Memory::pages_>;
 template struct Rob<TableType, &wi::Table::type_>;
 
 inline std::vector<wi::Frame>& frames(wi::Thread& t) { return t.*get(ThreadFrames{}); }
@@ -79,5 +89,9 @@ inline wi::RunResult push_call(wi::Thread& t, const wi::DefinedFunc& f, wi::Trap
 /// The memory's limits, so a new max_memory_bytes applies to later memory.grow.
 inline wabt::Limits& limits(wi::Memory& m) { return (m.*get(MemoryType{})).limits; }
 inline wabt::Limits& limits(wi::Table& t) { return (t.*get(TableType{})).limits; }
+/// The memory's bytes and its size in pages: the memory pool swaps in a kept buffer
+/// (memory_pool.hpp). The two must always agree: bytes == pages * 64 KiB.
+inline wi::Buffer& data(wi::Memory& m) { return m.*get(MemoryData{}); }
+inline wi::u64& pages(wi::Memory& m) { return m.*get(MemoryPages{}); }
 
 }  // namespace airssys::wasm::detail

@@ -1,8 +1,9 @@
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include <airssys/wasm/engine.hpp>
 #include <cstring>
+
+#include "memory_pool.hpp"
 
 namespace airssys::wasm {
 
@@ -18,13 +19,8 @@ bool all_zero(const std::uint8_t* p, std::size_t n) noexcept {
 }  // namespace
 
 std::size_t Instance::release_zero_pages() noexcept {
-  static const std::size_t kPage = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  auto mem = memory();
-  if (mem.size() < kPage) return 0;
-  // Only whole pages inside the buffer: its first and last partial pages may hold other data.
-  const auto base = reinterpret_cast<std::uintptr_t>(mem.data());
-  const std::uintptr_t first = (base + kPage - 1) & ~(kPage - 1);
-  const std::uintptr_t end = (base + mem.size()) & ~(kPage - 1);
+  const std::size_t kPage = detail::page_size();
+  const auto pages = detail::whole_pages(memory());
   std::size_t released = 0;
   std::uintptr_t run = 0;  // start of the current run of zero pages, 0: none
   auto flush = [&](std::uintptr_t until) {
@@ -32,14 +28,14 @@ std::size_t Instance::release_zero_pages() noexcept {
       released += until - run;
     run = 0;
   };
-  for (std::uintptr_t p = first; p < end; p += kPage) {
+  for (std::uintptr_t p = pages.first; p < pages.end; p += kPage) {
     if (all_zero(reinterpret_cast<const std::uint8_t*>(p), kPage)) {
       if (!run) run = p;
     } else {
       flush(p);
     }
   }
-  flush(end);
+  flush(pages.end);
   return released;
 }
 

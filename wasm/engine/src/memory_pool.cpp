@@ -1,0 +1,130 @@
+#include "memory_pool.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+
+namespace airssys::wasm::detail {
+namespace {
+
+/// Clears a buffer before it is kept. Resident pages are cleared in place, so the next instance
+/// finds them mapped; pages that are not resident (released while the component idled, or
+/// swapped out) are dropped with MADV_DONTNEED, which also makes them read as zeros, without
+/// faulting them in only to clear them.
+void clear(std::span<std::uint8_t> buf) noexcept {
+  const auto pages = whole_pages(buf);
+  if (pages.first == pages.end) {
+    std::memset(buf.data(), 0, buf.size());
+    return;
+  }
+  const auto base = reinterpret_cast<std::uintptr_t>(buf.data());
+  std::memset(buf.data(), 0, pages.first - base);
+  std::memset(reinterpret_cast<void*>(pages.end), 0, base + buf.size() - pages.end);
+
+  const std::size_t page = page_size();
+  std::array<unsigned char, MemoryPool::kMaxBuffer / 4096> resident{};  // pages are >= 4 KiB
+  const std::size_t n = (pages.end - pages.first) / page;
+  if (n > resident.size() || ::mincore(reinterpret_cast<void*>(pages.first), pages.end - pages.first, resident.data()) != 0) {
+    std::memset(reinterpret_cast<void*>(pages.first), 0, pages.end - pages.first);
+    return;
+  }
+  std::size_t run = n;  // first page of the current run of non-resident pages; n: none
+  auto drop = [&](std::size_t until) {
+    if (run == n) return;
+    auto* at = reinterpret_cast<void*>(pages.first + run * page);
+    const std::size_t len = (until - run) * page;
+    if (::madvise(at, len, MADV_DONTNEED) != 0) std::memset(at, 0, len);
+    run = n;
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    if (resident[i] & 1) {
+      drop(i);
+      std::memset(reinterpret_cast<void*>(pages.first + i * page), 0, page);
+    } else if (run == n) {
+      run = i;
+    }
+  }
+  drop(n);
+}
+
+}  // namespace
+
+std::size_t page_size() noexcept {
+  static const std::size_t kPage = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return kPage;
+}
+
+PageRange whole_pages(std::span<const std::uint8_t> bytes) noexcept {
+  const std::uintptr_t page = page_size();
+  const auto base = reinterpret_cast<std::uintptr_t>(bytes.data());
+  const std::uintptr_t first = (base + page - 1) & ~(page - 1);
+  const std::uintptr_t end = (base + bytes.size()) & ~(page - 1);
+  return first < end ? PageRange{first, end} : PageRange{first, first};
+}
+
+std::optional<MemoryPlan> plan_memory(const wi::ModuleDesc& desc) {
+  if (desc.memories.size() != 1) return std::nullopt;
+  for (const auto& imp : desc.imports) {
+    if (imp.type.type->kind == wabt::ExternalKind::Memory) return std::nullopt;
+  }
+  const auto& limits = desc.memories.front().type.limits;
+  if (limits.is_64 || limits.initial * WABT_PAGE_SIZE > MemoryPool::kMaxBuffer) return std::nullopt;
+  MemoryPlan plan{limits.initial, {}};
+  for (wi::Index i = 0; i < desc.datas.size(); ++i) {
+    const auto& data = desc.datas[i];
+    if (data.mode != wi::SegmentMode::Active) continue;
+    if (data.memory_index != 0) return std::nullopt;
+    // The offset expression as the interpreter compiled it: `i32.const N; return`, or another
+    // form (global.get) that only wabt's own instantiation evaluates.
+    wi::Istream::Offset at = data.init_func.code_offset;
+    const wi::Instr constant = desc.istream.Read(&at);
+    if (constant.op != wabt::Opcode::I32Const || desc.istream.Read(&at).op != wabt::Opcode::Return) return std::nullopt;
+    plan.active.push_back({i, constant.imm_u32});
+  }
+  return plan;
+}
+
+MemoryPool& MemoryPool::shared() {
+  static MemoryPool* pool = new MemoryPool;  // never destroyed: instances may outlive static destruction
+  return *pool;
+}
+
+std::vector<std::uint8_t> MemoryPool::take(std::size_t bytes) {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = free_.find(bytes);
+    if (it != free_.end() && !it->second.empty()) {
+      auto buffer = std::move(it->second.back());
+      it->second.pop_back();
+      bytes_ -= buffer.size();
+      return buffer;
+    }
+  }
+  return std::vector<std::uint8_t>(bytes);
+}
+
+void MemoryPool::give(std::vector<std::uint8_t>&& buffer) noexcept {
+  const std::size_t size = buffer.size();
+  if (size == 0 || size > kMaxBuffer) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (bytes_ + size > kMaxBytes) return;
+    bytes_ += size;  // reserved now, so racing gives cannot overshoot the bound
+  }
+  clear(buffer);
+  std::lock_guard lock(mutex_);
+  try {
+    free_[size].push_back(std::move(buffer));
+  } catch (...) {  // out of memory for the bookkeeping: free the buffer instead
+    bytes_ -= size;
+  }
+}
+
+std::size_t MemoryPool::kept_bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
+}
+
+}  // namespace airssys::wasm::detail
