@@ -81,6 +81,18 @@ class InstanceImpl final : public Instance {
   Result<void> link(const HostFunctions& host);
   Result<void> instantiate();
 
+  // Recycling (docs/engine.md): a finished instance is reset to its state right after
+  // instantiation (before the start function), parked on its module's shelf, and handed to the
+  // next Instance::create of that module with that caller's imports, limits and user data.
+  bool recyclable() const noexcept;
+  /// Restores globals, tables, segments and memory; false if that failed (do not reuse).
+  bool reset() noexcept;
+  std::size_t memory_bytes() const noexcept { return memory_ ? memory_->ByteSize() : 0; }
+  /// Lets go of the module while parked on its shelf (the module owns the shelf).
+  std::shared_ptr<const ModuleImpl> detach_module() noexcept { return std::move(module_); }
+  Result<void> reuse(std::shared_ptr<const ModuleImpl> module, const HostFunctions& host, const Limits& limits,
+                     void* user_data, std::string label);
+
   Result<std::vector<Value>> call(std::string_view export_name, std::span<const Value> args) override;
   std::span<std::uint8_t> memory() override {
     return memory_ ? std::span(memory_->UnsafeData(), memory_->ByteSize()) : std::span<std::uint8_t>();
@@ -100,6 +112,9 @@ class InstanceImpl final : public Instance {
   Result<void> check_initial_sizes() const;
   void apply_size_limits(wi::ModuleDesc& desc) const;
   Result<void> set_up_memory(const MemoryPlan& plan);
+  void copy_active_segments(const MemoryPlan& plan) noexcept;
+  void take_snapshot();
+  Result<void> run_start();
   void make_thread();
   void update_batch();
   void index_exports();
@@ -128,7 +143,18 @@ class InstanceImpl final : public Instance {
   std::vector<BoundImport> imports_;
   std::vector<ExportSlot> exports_;  // sorted by name
   wi::Memory* memory_ = nullptr;
-  wi::Memory* pooled_memory_ = nullptr;  // memory 0 holds a MemoryPool buffer: give it back
+  wi::Memory* pooled_memory_ = nullptr;  // memory 0 holds a buffer from the module's MemoryPool
+
+  /// What reset() restores: the state right after instantiation, taken only for modules with a
+  /// memory plan (the memory part is the plan itself).
+  struct Snapshot {
+    std::vector<wi::Value> globals;
+    std::vector<wi::RefVec> tables;
+    std::vector<wi::ElemSegment> elems;
+    std::vector<wi::DataSegment> datas;
+    std::uint64_t memory_pages = 0;
+  };
+  std::optional<Snapshot> snapshot_;
   Context context_{*this};
 
   bool poisoned_ = false;
@@ -216,9 +242,9 @@ void InstanceImpl::index_exports() {
 }
 
 InstanceImpl::~InstanceImpl() {
-  if (!pooled_memory_) return;
+  if (!pooled_memory_ || !module_) return;  // no module: parked, and the module is going
   auto& bytes = detail::data(*pooled_memory_);
-  MemoryPool::shared().give(std::move(bytes));
+  module_->memories().give(std::move(bytes));
   detail::pages(*pooled_memory_) = bytes.size() / WABT_PAGE_SIZE;  // 0 if the pool kept it
 }
 
@@ -227,7 +253,7 @@ InstanceImpl::~InstanceImpl() {
 /// left the segments passive (see instantiate).
 Result<void> InstanceImpl::set_up_memory(const MemoryPlan& plan) {
   auto* mem = store_.UnsafeGet<wi::Memory>(instance_->memories().front()).get();
-  detail::data(*mem) = MemoryPool::shared().take(plan.initial_pages * WABT_PAGE_SIZE);
+  detail::data(*mem) = module_->memories().take(plan.initial_pages * WABT_PAGE_SIZE);
   detail::pages(*mem) = plan.initial_pages;
   detail::limits(*mem).initial = plan.initial_pages;
   pooled_memory_ = mem;
@@ -242,6 +268,81 @@ Result<void> InstanceImpl::set_up_memory(const MemoryPlan& plan) {
     }
     segment.Drop();
   }
+  return {};
+}
+
+void InstanceImpl::copy_active_segments(const MemoryPlan& plan) noexcept {
+  auto& bytes = detail::data(*memory_);
+  for (const auto& active : plan.active) {
+    const auto& data = instance_->datas()[active.index].desc().data;
+    std::copy(data.begin(), data.end(), bytes.begin() + active.offset);
+  }
+}
+
+void InstanceImpl::take_snapshot() {
+  Snapshot snap;
+  for (const auto& ref : instance_->globals()) snap.globals.push_back(store_.UnsafeGet<wi::Global>(ref)->Get());
+  for (const auto& ref : instance_->tables()) snap.tables.push_back(store_.UnsafeGet<wi::Table>(ref)->elements());
+  snap.elems = instance_->elems();
+  snap.datas = instance_->datas();
+  snap.memory_pages = memory_->PageSize();
+  snapshot_ = std::move(snap);
+}
+
+bool InstanceImpl::recyclable() const noexcept {
+  return snapshot_ && module_ && !poisoned_ && nesting_ == 0 && memory_bytes() <= kMaxKeptBuffer &&
+         detail::frames(*thread_).empty() && detail::values(*thread_).empty();
+}
+
+bool InstanceImpl::reset() noexcept {
+  const auto& snap = *snapshot_;
+  try {
+    const auto& globals = instance_->globals();
+    for (std::size_t i = 0; i < globals.size(); ++i) store_.UnsafeGet<wi::Global>(globals[i])->UnsafeSet(snap.globals[i]);
+    const auto& tables = instance_->tables();
+    for (std::size_t i = 0; i < tables.size(); ++i) {
+      auto* table = store_.UnsafeGet<wi::Table>(tables[i]).get();
+      detail::elements(*table) = snap.tables[i];
+      detail::limits(*table).initial = snap.tables[i].size();
+    }
+    instance_->elems() = snap.elems;
+    instance_->datas() = snap.datas;
+  } catch (...) {
+    return false;
+  }
+  auto& bytes = detail::data(*memory_);
+  clear_memory(bytes);
+  bytes.resize(snap.memory_pages * WABT_PAGE_SIZE);  // never grows: memory does not shrink
+  detail::pages(*memory_) = snap.memory_pages;
+  detail::limits(*memory_).initial = snap.memory_pages;
+  copy_active_segments(*module_->memory_plan());
+  last_call_fuel_ = 0;
+  return true;
+}
+
+Result<void> InstanceImpl::reuse(std::shared_ptr<const ModuleImpl> module, const HostFunctions& host,
+                                 const Limits& limits, void* user_data, std::string label) {
+  module_ = std::move(module);
+  user_data_ = user_data;
+  label_ = label.empty() ? module_->info().name : std::move(label);
+  if (auto ok = link(host); !ok) return ok;
+  set_limits(limits);
+  if (auto ok = check_initial_sizes(); !ok) return ok;
+  return run_start();
+}
+
+/// Runs the start function, if any, under the limits: at instantiation and at each reuse.
+Result<void> InstanceImpl::run_start() {
+  auto start = module_->start_func();
+  if (!start) return {};
+  auto* func = store_.UnsafeGet<wi::Func>(instance_->funcs()[*start]).get();
+  static const FuncType kNoArgs;
+  ExportSlot slot{"(start function)", &kNoArgs, func, wabt::isa<wi::DefinedFunc>(func)};
+  if (thread_stale_) make_thread();
+  begin_call();
+  auto ran = invoke(slot, {});
+  end_call();
+  if (!ran) return tl::unexpected(ran.error());
   return {};
 }
 
@@ -275,17 +376,8 @@ Result<void> InstanceImpl::instantiate() {
   }
   index_exports();
   make_thread();
-
-  if (auto start = module_->start_func()) {
-    auto* func = store_.UnsafeGet<wi::Func>(instance_->funcs()[*start]).get();
-    static const FuncType kNoArgs;
-    ExportSlot slot{"(start function)", &kNoArgs, func, wabt::isa<wi::DefinedFunc>(func)};
-    begin_call();
-    auto ran = invoke(slot, {});
-    end_call();
-    if (!ran) return tl::unexpected(ran.error());
-  }
-  return {};
+  if (plan) take_snapshot();
+  return run_start();
 }
 
 void InstanceImpl::set_limits(const Limits& limits) {
@@ -496,8 +588,98 @@ tl::unexpected<Error> InstanceImpl::poison_from_trap(std::string_view fn, const 
   return poison(message == "call stack exhausted" ? Errc::stack_exhausted : Errc::trap, fn, message);
 }
 
+std::atomic<bool> recycling{true};
+std::atomic<std::size_t> parked_count{0};
+std::atomic<std::uint64_t> reused_count{0};
+constexpr std::size_t kMaxParked = 1024;  // process-wide, besides the memory budget
+
+/// What Instance::create hands out for a module whose instances can be recycled: forwards to
+/// the InstanceImpl and, when dropped after a clean finish, resets it and parks it on the
+/// module's shelf instead of destroying it.
+class Lease final : public Instance {
+ public:
+  explicit Lease(std::unique_ptr<InstanceImpl> impl) : impl_(std::move(impl)) {}
+  ~Lease() override {
+    if (!recycling.load(std::memory_order_relaxed) || !impl_->recyclable() || !impl_->reset()) return;
+    const std::size_t bytes = impl_->memory_bytes();
+    auto module = impl_->detach_module();  // kept alive here until the instance is parked
+    std::unique_ptr<Instance> parked = std::move(impl_);
+    module->shelf().put(parked, bytes);
+  }
+  Result<std::vector<Value>> call(std::string_view name, std::span<const Value> args) override {
+    return impl_->call(name, args);
+  }
+  std::span<std::uint8_t> memory() override { return impl_->memory(); }
+  const Module& module() const noexcept override { return impl_->module(); }
+  bool poisoned() const noexcept override { return impl_->poisoned(); }
+  void set_limits(const Limits& limits) override { impl_->set_limits(limits); }
+  const Limits& limits() const noexcept override { return impl_->limits(); }
+  const std::string& label() const noexcept override { return impl_->label(); }
+  std::uint64_t last_call_fuel() const noexcept override { return impl_->last_call_fuel(); }
+
+ private:
+  std::unique_ptr<InstanceImpl> impl_;
+};
+
+/// A parked instance of `module` made ready for a new caller, or null if none is parked (or
+/// the parked one cannot serve this caller: then it is dropped and the error returned).
+Result<std::unique_ptr<Instance>> reuse_parked(const ModuleImpl& module, const HostFunctions& host,
+                                               const Limits& limits, void* user_data, std::string& label) {
+  std::unique_ptr<Instance> parked = module.shelf().take();
+  if (!parked) return std::unique_ptr<Instance>();
+  std::unique_ptr<InstanceImpl> impl(static_cast<InstanceImpl*>(parked.release()));
+  if (auto ok = impl->reuse(module.shared_from_this(), host, limits, user_data, std::move(label)); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  reused_count.fetch_add(1, std::memory_order_relaxed);
+  return std::unique_ptr<Instance>(std::make_unique<Lease>(std::move(impl)));
+}
+
 }  // namespace
+
+InstanceShelf::~InstanceShelf() {
+  for (auto& p : parked_) {
+    release_kept(p.memory_bytes);
+    parked_count.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+std::unique_ptr<Instance> InstanceShelf::take() {
+  std::lock_guard lock(mutex_);
+  if (parked_.empty()) return nullptr;
+  Parked p = std::move(parked_.back());
+  parked_.pop_back();
+  release_kept(p.memory_bytes);
+  parked_count.fetch_sub(1, std::memory_order_relaxed);
+  return std::move(p.instance);
+}
+
+void InstanceShelf::put(std::unique_ptr<Instance>& instance, std::size_t memory_bytes) {
+  const std::size_t charge = std::max<std::size_t>(memory_bytes, WABT_PAGE_SIZE);  // 0-page memories too
+  if (parked_count.fetch_add(1, std::memory_order_relaxed) >= kMaxParked) {
+    parked_count.fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
+  if (!reserve_kept(charge)) {
+    parked_count.fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  try {
+    parked_.push_back(Parked{std::move(instance), charge});
+  } catch (...) {
+    release_kept(charge);
+    parked_count.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
 }  // namespace detail
+
+void set_instance_recycling(bool on) noexcept { detail::recycling.store(on, std::memory_order_relaxed); }
+
+RecyclingStats instance_recycling_stats() noexcept {
+  return {detail::reused_count.load(std::memory_order_relaxed), detail::parked_count.load(std::memory_order_relaxed)};
+}
 
 Result<std::unique_ptr<Instance>> Instance::create(const Module& module, const HostFunctions& host,
                                                    const Limits& limits, void* user_data, std::string label) {
@@ -507,9 +689,14 @@ Result<std::unique_ptr<Instance>> Instance::create(const Module& module, const H
   const auto* impl = dynamic_cast<const detail::ModuleImpl*>(&module);
   if (!impl) return fail(Errc::invalid_argument, "Instance::create: the module was not loaded by an Engine");
   try {
+    if (impl->memory_plan() && detail::recycling.load(std::memory_order_relaxed)) {
+      auto reused = detail::reuse_parked(*impl, host, limits, user_data, label);
+      if (!reused || *reused) return reused;
+    }
     auto instance = std::make_unique<detail::InstanceImpl>(impl->shared_from_this(), limits, user_data, std::move(label));
     if (auto ok = instance->link(host); !ok) return tl::unexpected(ok.error());
     if (auto ok = instance->instantiate(); !ok) return tl::unexpected(ok.error());
+    if (impl->memory_plan()) return std::unique_ptr<Instance>(std::make_unique<detail::Lease>(std::move(instance)));
     return std::unique_ptr<Instance>(std::move(instance));
   } catch (const std::bad_alloc&) {  // limits allow more than the host has (e.g. a huge call depth)
     return fail(Errc::memory_limit, impl->info().name + ": the host ran out of memory while instantiating");

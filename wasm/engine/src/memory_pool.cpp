@@ -4,16 +4,15 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cstring>
 
 namespace airssys::wasm::detail {
-namespace {
 
-/// Clears a buffer before it is kept. Resident pages are cleared in place, so the next instance
-/// finds them mapped; pages that are not resident (released while the component idled, or
-/// swapped out) are dropped with MADV_DONTNEED, which also makes them read as zeros, without
-/// faulting them in only to clear them.
-void clear(std::span<std::uint8_t> buf) noexcept {
+/// Resident pages are cleared in place, so the next instance finds them mapped; pages that are
+/// not resident (released while the component idled, or swapped out) are dropped with
+/// MADV_DONTNEED, which also makes them read as zeros.
+void clear_memory(std::span<std::uint8_t> buf) noexcept {
   const auto pages = whole_pages(buf);
   if (pages.first == pages.end) {
     std::memset(buf.data(), 0, buf.size());
@@ -24,7 +23,7 @@ void clear(std::span<std::uint8_t> buf) noexcept {
   std::memset(reinterpret_cast<void*>(pages.end), 0, base + buf.size() - pages.end);
 
   const std::size_t page = page_size();
-  std::array<unsigned char, MemoryPool::kMaxBuffer / 4096> resident{};  // pages are >= 4 KiB
+  std::array<unsigned char, kMaxKeptBuffer / 4096> resident{};  // pages are >= 4 KiB
   const std::size_t n = (pages.end - pages.first) / page;
   if (n > resident.size() || ::mincore(reinterpret_cast<void*>(pages.first), pages.end - pages.first, resident.data()) != 0) {
     std::memset(reinterpret_cast<void*>(pages.first), 0, pages.end - pages.first);
@@ -49,8 +48,6 @@ void clear(std::span<std::uint8_t> buf) noexcept {
   drop(n);
 }
 
-}  // namespace
-
 std::size_t page_size() noexcept {
   static const std::size_t kPage = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   return kPage;
@@ -70,7 +67,7 @@ std::optional<MemoryPlan> plan_memory(const wi::ModuleDesc& desc) {
     if (imp.type.type->kind == wabt::ExternalKind::Memory) return std::nullopt;
   }
   const auto& limits = desc.memories.front().type.limits;
-  if (limits.is_64 || limits.initial * WABT_PAGE_SIZE > MemoryPool::kMaxBuffer) return std::nullopt;
+  if (limits.is_64 || limits.initial * WABT_PAGE_SIZE > kMaxKeptBuffer) return std::nullopt;
   MemoryPlan plan{limits.initial, {}};
   for (wi::Index i = 0; i < desc.datas.size(); ++i) {
     const auto& data = desc.datas[i];
@@ -86,9 +83,22 @@ std::optional<MemoryPlan> plan_memory(const wi::ModuleDesc& desc) {
   return plan;
 }
 
-MemoryPool& MemoryPool::shared() {
-  static MemoryPool* pool = new MemoryPool;  // never destroyed: instances may outlive static destruction
-  return *pool;
+namespace {
+std::atomic<std::size_t> kept_bytes{0};
+}  // namespace
+
+bool reserve_kept(std::size_t bytes) noexcept {
+  std::size_t now = kept_bytes.load(std::memory_order_relaxed);
+  do {
+    if (now + bytes > kMaxKeptBytes) return false;
+  } while (!kept_bytes.compare_exchange_weak(now, now + bytes, std::memory_order_relaxed));
+  return true;
+}
+
+void release_kept(std::size_t bytes) noexcept { kept_bytes.fetch_sub(bytes, std::memory_order_relaxed); }
+
+MemoryPool::~MemoryPool() {
+  for (auto& [size, buffers] : free_) release_kept(size * buffers.size());
 }
 
 std::vector<std::uint8_t> MemoryPool::take(std::size_t bytes) {
@@ -98,7 +108,7 @@ std::vector<std::uint8_t> MemoryPool::take(std::size_t bytes) {
     if (it != free_.end() && !it->second.empty()) {
       auto buffer = std::move(it->second.back());
       it->second.pop_back();
-      bytes_ -= buffer.size();
+      release_kept(bytes);
       return buffer;
     }
   }
@@ -107,24 +117,14 @@ std::vector<std::uint8_t> MemoryPool::take(std::size_t bytes) {
 
 void MemoryPool::give(std::vector<std::uint8_t>&& buffer) noexcept {
   const std::size_t size = buffer.size();
-  if (size == 0 || size > kMaxBuffer) return;
-  {
-    std::lock_guard lock(mutex_);
-    if (bytes_ + size > kMaxBytes) return;
-    bytes_ += size;  // reserved now, so racing gives cannot overshoot the bound
-  }
-  clear(buffer);
+  if (size == 0 || size > kMaxKeptBuffer || !reserve_kept(size)) return;
+  clear_memory(buffer);
   std::lock_guard lock(mutex_);
   try {
     free_[size].push_back(std::move(buffer));
-  } catch (...) {  // out of memory for the bookkeeping: free the buffer instead
-    bytes_ -= size;
+  } catch (...) {  // out of memory for the bookkeeping: the caller frees the buffer
+    release_kept(size);
   }
-}
-
-std::size_t MemoryPool::kept_bytes() const {
-  std::lock_guard lock(mutex_);
-  return bytes_;
 }
 
 }  // namespace airssys::wasm::detail

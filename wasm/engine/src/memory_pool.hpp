@@ -45,27 +45,36 @@ struct PageRange {
 };
 PageRange whole_pages(std::span<const std::uint8_t> bytes) noexcept;
 std::size_t page_size() noexcept;
+/// Zeroes `bytes`: resident pages in place, the others by dropping them (MADV_DONTNEED), so
+/// pages an idle instance gave back are not faulted in only to be cleared.
+void clear_memory(std::span<std::uint8_t> bytes) noexcept;
 
-/// Zeroed buffers by size, shared by every engine in the process. Bounded: a buffer that would
-/// take the pool past kMaxBytes (or is larger than kMaxBuffer) is freed instead.
+/// What the pools and shelves of all modules may keep, process-wide: kMaxKeptBytes of linear
+/// memory, counting pooled buffers and the memories of parked instances.
+constexpr std::size_t kMaxKeptBytes = 64u << 20;  ///< 1024 one-page memories
+constexpr std::size_t kMaxKeptBuffer = 1u << 20;  ///< larger memories are not kept
+/// Takes `bytes` from that budget; false (nothing taken) if that would pass kMaxKeptBytes.
+bool reserve_kept(std::size_t bytes) noexcept;
+void release_kept(std::size_t bytes) noexcept;
+
+/// Zeroed buffers by size for one module's instances; dies with the module, so what a module
+/// kept goes back to the allocator when the module does (with its Engine).
 class MemoryPool {
  public:
-  static constexpr std::size_t kMaxBytes = 64u << 20;   ///< 1024 one-page memories
-  static constexpr std::size_t kMaxBuffer = 1u << 20;   ///< larger memories are not kept
-
-  static MemoryPool& shared();
+  MemoryPool() = default;
+  MemoryPool(const MemoryPool&) = delete;
+  MemoryPool& operator=(const MemoryPool&) = delete;
+  ~MemoryPool();
 
   /// A zeroed buffer of exactly `bytes` bytes: a kept one if there is one of that size, else new.
   std::vector<std::uint8_t> take(std::size_t bytes);
-  /// Clears `buffer` and keeps it for a later take(), or frees it when the pool is full.
+  /// Clears `buffer` and keeps it for a later take(), or leaves it to the caller to free when
+  /// the budget is spent.
   void give(std::vector<std::uint8_t>&& buffer) noexcept;
-  /// Bytes currently kept.
-  std::size_t kept_bytes() const;
 
  private:
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::unordered_map<std::size_t, std::vector<std::vector<std::uint8_t>>> free_;
-  std::size_t bytes_ = 0;
 };
 
 }  // namespace airssys::wasm::detail

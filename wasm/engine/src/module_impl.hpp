@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include <wabt/interp/interp.h>
@@ -13,6 +14,30 @@
 namespace airssys::wasm::detail {
 
 namespace wi = wabt::interp;
+
+/// Interpreter instances of one module that finished cleanly, reset to their state right after
+/// instantiation, waiting for the next Instance::create of the module to reuse them (instance
+/// recycling, docs/engine.md). Their memories count against the kept-memory budget. Thread-safe.
+class InstanceShelf {
+ public:
+  InstanceShelf() = default;
+  InstanceShelf(const InstanceShelf&) = delete;
+  InstanceShelf& operator=(const InstanceShelf&) = delete;
+  ~InstanceShelf();
+  /// A parked instance, or null.
+  std::unique_ptr<Instance> take();
+  /// Parks `instance` (holding `memory_bytes` of linear memory) unless the budget is spent; on
+  /// refusal `instance` is left to the caller.
+  void put(std::unique_ptr<Instance>& instance, std::size_t memory_bytes);
+
+ private:
+  struct Parked {
+    std::unique_ptr<Instance> instance;
+    std::size_t memory_bytes;
+  };
+  std::mutex mutex_;
+  std::vector<Parked> parked_;
+};
 
 /// A validated module: the public description plus wabt's decoded form, which every instance
 /// copies into its own Store. Immutable after construction, so shared freely between threads.
@@ -34,6 +59,10 @@ class ModuleImpl final : public Module, public std::enable_shared_from_this<Modu
   bool uses_bulk_ops() const noexcept { return uses_bulk_ops_; }
   /// How instances set up memory 0 with a pooled buffer; null: wabt allocates it.
   const MemoryPlan* memory_plan() const noexcept { return memory_plan_ ? &*memory_plan_ : nullptr; }
+  /// Where its finished instances wait for reuse, and their memories when they cannot be
+  /// reused (only modules with a memory plan).
+  InstanceShelf& shelf() const noexcept { return shelf_; }
+  MemoryPool& memories() const noexcept { return memories_; }
 
  private:
   ModuleInfo info_;
@@ -43,6 +72,8 @@ class ModuleImpl final : public Module, public std::enable_shared_from_this<Modu
   bool uses_bulk_ops_ = false;
   std::optional<MemoryPlan> memory_plan_;
   std::vector<std::uint8_t> bytes_;
+  mutable MemoryPool memories_;
+  mutable InstanceShelf shelf_;  // declared last: parked instances point into info_
 };
 
 // ---- shared by both tiers (instance.cpp) ----

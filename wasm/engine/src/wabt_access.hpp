@@ -60,6 +60,10 @@ struct MemoryPages {
   using type = wi::u64 wi::Memory::*;
   friend type get(MemoryPages);
 };
+struct TableElements {
+  using type = wi::RefVec wi::Table::*;
+  friend type get(TableElements);
+};
 struct TableType {
   using type = wi::TableType wi::Table::*;
   friend type get(TableType);
@@ -74,6 +78,7 @@ template struct Rob<MemoryType, &wi::Memory::type_>;
 template struct Rob<MemoryData, &wi::Memory::data_>;
 template struct Rob<MemoryPages, &wi::Memory::pages_>;
 template struct Rob<TableType, &wi::Table::type_>;
+template struct Rob<TableElements, &wi::Table::elements_>;
 
 inline std::vector<wi::Frame>& frames(wi::Thread& t) { return t.*get(ThreadFrames{}); }
 inline std::vector<wi::Value>& values(wi::Thread& t) { return t.*get(ThreadValues{}); }
@@ -91,6 +96,8 @@ inline wabt::Limits& limits(wi::Memory& m) { return (m.*get(MemoryType{})).limit
 inline wabt::Limits& limits(wi::Table& t) { return (t.*get(TableType{})).limits; }
 /// The memory's bytes and its size in pages: the memory pool swaps in a kept buffer
 /// (memory_pool.hpp). The two must always agree: bytes == pages * 64 KiB.
+/// A table's elements, so a recycled instance gets its table back as instantiated.
+inline wi::RefVec& elements(wi::Table& t) { return t.*get(TableElements{}); }
 inline wi::Buffer& data(wi::Memory& m) { return m.*get(MemoryData{}); }
 inline wi::u64& pages(wi::Memory& m) { return m.*get(MemoryPages{}); }
 

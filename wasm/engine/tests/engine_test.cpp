@@ -677,5 +677,101 @@ TEST_P(TieredTest, OtherInstancesSurviveATrap) {
   EXPECT_EQ((*r)[0].u32, 42u);
 }
 
+// ---- instance recycling -------------------------------------------------------------------
+
+class RecyclingTest : public EngineTest {
+ protected:
+  RecyclingTest() {
+    host.define("host", "started", {}, [this](CallContext&, auto, auto) -> Result<void> {
+      ++started;
+      return {};
+    });
+  }
+  ~RecyclingTest() override { set_instance_recycling(true); }
+  std::unique_ptr<Instance> create(const Limits& limits = {}) {
+    auto i = Instance::create(*module, host, limits, nullptr, "recycle");
+    EXPECT_TRUE(i) << i.error().message();
+    return i ? std::move(*i) : nullptr;
+  }
+  /// `check`'s verdict: 0 when the instance is as instantiated.
+  std::uint32_t check(Instance& i) {
+    auto r = call(i, "check");
+    EXPECT_TRUE(r) << r.error().message();
+    return r ? (*r)[0].u32 : 99;
+  }
+  std::uint64_t reused() const { return instance_recycling_stats().reused; }
+
+  HostFunctions host;
+  int started = 0;
+  std::shared_ptr<const Module> module = load("recycle");
+};
+
+TEST_F(RecyclingTest, ReusedInstanceIsAsInstantiated) {
+  const auto before = reused();
+  for (int round = 0; round < 3; ++round) {
+    auto i = create();
+    ASSERT_TRUE(i);
+    EXPECT_EQ(started, round + 1) << "the start function runs for every instance, reused or not";
+    EXPECT_EQ(check(*i), 0u) << "round " << round;
+    ASSERT_TRUE(call(*i, "dirty"));
+    EXPECT_NE(check(*i), 0u);  // check sees what dirty did
+  }
+  EXPECT_EQ(reused(), before + 2);
+}
+
+TEST_F(RecyclingTest, PoisonedInstanceIsNotReused) {
+  {
+    auto i = create();
+    ASSERT_TRUE(i);
+    ASSERT_TRUE(call(*i, "dirty"));
+    auto r = call(*i, "boom");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::trap);
+  }
+  const auto before = reused();
+  auto fresh = create();
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(reused(), before);
+  EXPECT_EQ(check(*fresh), 0u);  // its memory may be the trapped one's, cleared
+}
+
+TEST_F(RecyclingTest, OffMeansEveryInstanceIsNew) {
+  set_instance_recycling(false);
+  const auto before = reused();
+  for (int round = 0; round < 2; ++round) {
+    auto i = create();
+    ASSERT_TRUE(i);
+    EXPECT_EQ(check(*i), 0u);
+    ASSERT_TRUE(call(*i, "dirty"));
+  }
+  EXPECT_EQ(reused(), before);
+}
+
+TEST_F(RecyclingTest, ReuseAppliesTheNewCallersLimitsAndImports) {
+  create().reset();  // parked
+  Limits tight;
+  tight.max_memory_bytes = 1;  // less than the module's one page: refused as for a new instance
+  auto refused = Instance::create(*module, host, tight);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::memory_limit);
+
+  create().reset();
+  auto unlinked = Instance::create(*module, HostFunctions{}, {});
+  ASSERT_FALSE(unlinked);
+  EXPECT_EQ(unlinked.error().code, Errc::unknown_import);
+
+  create().reset();
+  const auto before = reused();
+  Limits one_page;
+  one_page.max_memory_bytes = 65536;
+  auto i = create(one_page);
+  ASSERT_TRUE(i);
+  EXPECT_EQ(reused(), before + 1);
+  auto r = call(*i, "dirty");  // memory.grow fails under the new limit: the store past 64 KiB traps
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::trap);
+  EXPECT_EQ(i->memory().size(), 65536u);
+}
+
 }  // namespace
 }  // namespace airssys::wasm

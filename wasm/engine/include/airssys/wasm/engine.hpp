@@ -209,6 +209,22 @@ class HostFunctions {
   std::vector<Entry> entries_;
 };
 
+/// Instance recycling, on by default: an interpreter instance that is destroyed after a clean
+/// finish (not poisoned, not inside a call) is reset to its state right after instantiation --
+/// memory cleared and its data segments copied back, globals, tables and segments restored --
+/// and kept for the next Instance::create of the same module, which then runs only the start
+/// function. Applies to modules with one memory whose active data segments have constant
+/// offsets (what C, C++ and AssemblyScript produce); process-wide, bounded (1,024 instances,
+/// 64 MiB of their memories). Off: every instance is built from the module anew.
+void set_instance_recycling(bool on) noexcept;
+/// Process-wide: how many Instance::create calls reused a parked instance, and how many are
+/// parked now.
+struct RecyclingStats {
+  std::uint64_t reused = 0;
+  std::uint64_t parked = 0;
+};
+RecyclingStats instance_recycling_stats() noexcept;
+
 /// One instance: its own memory, globals, tables.
 class Instance {
  public:
