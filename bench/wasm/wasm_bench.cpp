@@ -1,7 +1,8 @@
 // wasm_bench: what the component framework costs.
 //   BM_ComponentSpawn              HostSystem::spawn of echo.wasm from the engine's module cache:
-//                                  registry entry, supervisor + actor, instantiate, init, until
-//                                  spawn() returns (stops are batched outside the timing)
+//                                  registry entry, supervisor + actor, instantiate (or reuse a
+//                                  recycled instance), init, until spawn() returns (stops are
+//                                  batched outside the timing)
 //   BM_SendThroughput              component -> component sends: blaster sends 1000 messages of
 //                                  16 bytes per iteration to a counter that handles each one
 //   BM_RequestRoundTrip            component -> component request until handle-response, one at
@@ -63,11 +64,20 @@ std::size_t rss_bytes() {
 }
 
 // Arg 0: minimal.wasm (one page, init does nothing); arg 1: echo.wasm (one page, init logs);
-// arg 2: echo.wasm on the AOT tier (native code from the AOT cache, compiled before timing).
+// arg 2: echo.wasm on the AOT tier (native code from the AOT cache, compiled before timing);
+// arg 3: echo.wasm with instance recycling off. With recycling on (args 0 and 1), the first
+// 1,000 spawns build new instances and later ones mostly reuse the instances of the 1,000
+// components stopped (untimed) before them: the steady state of a host whose components come
+// and go. Arg 3 is the cost of building every instance from the module.
 void BM_ComponentSpawn(benchmark::State& state) {
   const char* name = state.range(0) == 0 ? "minimal" : "echo";
   const bool aot = state.range(0) == 2;
-  state.SetLabel(std::string(name) + (aot ? " aot" : ""));
+  const bool fresh = state.range(0) == 3;
+  state.SetLabel(std::string(name) + (aot ? " aot" : "") + (fresh ? " no recycling" : ""));
+  set_instance_recycling(!fresh);
+  struct Restore {
+    ~Restore() { set_instance_recycling(true); }
+  } restore;
   auto host = make_host();
   // minimal.wasm comes from wasm/abi's tests (built with AIRSSYS_BUILD_TESTS, as in the default preset).
   auto loaded = host->engine().load_file(guest(name), aot ? Tier::aot : Tier::interp);
@@ -101,7 +111,7 @@ void BM_ComponentSpawn(benchmark::State& state) {
     }
   }
 }
-BENCHMARK(BM_ComponentSpawn)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_ComponentSpawn)->Arg(0)->Arg(1)->Arg(2)->Arg(3)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 void BM_SendThroughput(benchmark::State& state) {
   auto host = make_host();
