@@ -48,17 +48,24 @@ HostFunctions host_with_now() {
 // The *Aot variants run the same module compiled by the AOT tier (Engine::compile; the shared
 // object comes from the cache after the first run, so the setup does not time the compiler).
 
-void instantiate_bench(benchmark::State& state, Tier tier) {
+// Each iteration creates an instance and destroys it. On the interpreter the destroyed instance
+// is recycled (reset and reused by the next create) unless recycling is off (*Fresh): the timed
+// loop then covers both the reset and the reuse.
+void instantiate_bench(benchmark::State& state, Tier tier, bool recycling = true) {
   Engine engine;
   auto m = load(engine, AIRSSYS_ENGINE_MODULES "/empty_page.wasm", tier);  // one 64 KiB page
+  set_instance_recycling(recycling);
   for (auto _ : state) {
     auto i = instantiate(*m);
     benchmark::DoNotOptimize(i.get());
   }
+  set_instance_recycling(true);
 }
 void BM_Instantiate(benchmark::State& state) { instantiate_bench(state, Tier::interp); }
+void BM_InstantiateFresh(benchmark::State& state) { instantiate_bench(state, Tier::interp, false); }
 void BM_InstantiateAot(benchmark::State& state) { instantiate_bench(state, Tier::aot); }
 BENCHMARK(BM_Instantiate);
+BENCHMARK(BM_InstantiateFresh);
 BENCHMARK(BM_InstantiateAot);
 
 void call_empty_bench(benchmark::State& state, Tier tier) {

@@ -3,10 +3,12 @@
 // Why: on the interpreter a new instance's memory is a std::vector that wabt allocates and
 // zero-fills. For a one-page component that was half of a spawn: malloc's slow path plus 16
 // fresh pages faulted in and cleared. Instances of modules whose memory layout we can replay
-// (see MemoryPlan) are instantiated with a 0-page memory; we then hand it a buffer from this
-// pool and copy the data segments ourselves. A buffer is cleared when its instance goes, on the
-// thread that destroys it, so spawning takes a cleared buffer without touching its pages.
-// Wasmtime's pooling allocator does the same for the same reason.
+// (see MemoryPlan) are instantiated with a 0-page memory; we then hand it a buffer from their
+// module's pool and copy the data segments ourselves. A buffer is cleared when its instance goes,
+// on the thread that destroys it, so spawning takes a cleared buffer without touching its pages.
+// Wasmtime's pooling allocator keeps memories for the same reason. Instances that can be reused
+// whole keep theirs (InstanceShelf, module_impl.hpp); this pool serves the others, e.g. the
+// restart of an instance that trapped.
 #pragma once
 
 #include <cstddef>

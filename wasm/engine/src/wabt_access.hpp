@@ -22,52 +22,28 @@ static_assert(std::string_view(WABT_VERSION_STRING) == "1.0.32",
 
 namespace wi = wabt::interp;
 
-/// Tag types name one private member each; `get(Tag)` is defined by the instantiation below.
+/// Private<T> names one private member by its member-pointer type (each member reached here has a
+/// type of its own); its `get` is defined by the instantiation of Rob below.
+template <class T>
+struct Private {
+  using type = T;
+  friend type get(Private);
+};
 template <class Tag, typename Tag::type Member>
 struct Rob {
   friend typename Tag::type get(Tag) { return Member; }
 };
 
-struct ThreadFrames {
-  using type = std::vector<wi::Frame> wi::Thread::*;
-  friend type get(ThreadFrames);
-};
-struct ThreadValues {
-  using type = std::vector<wi::Value> wi::Thread::*;
-  friend type get(ThreadValues);
-};
-struct ThreadPushValues {
-  using type = void (wi::Thread::*)(const wi::ValueTypes&, const wi::Values&);
-  friend type get(ThreadPushValues);
-};
-struct ThreadPopValues {
-  using type = void (wi::Thread::*)(const wi::ValueTypes&, wi::Values*);
-  friend type get(ThreadPopValues);
-};
-struct ThreadPushCall {
-  using type = wi::RunResult (wi::Thread::*)(const wi::DefinedFunc&, wi::Trap::Ptr*);
-  friend type get(ThreadPushCall);
-};
-struct MemoryType {
-  using type = wi::MemoryType wi::Memory::*;
-  friend type get(MemoryType);
-};
-struct MemoryData {
-  using type = wi::Buffer wi::Memory::*;
-  friend type get(MemoryData);
-};
-struct MemoryPages {
-  using type = wi::u64 wi::Memory::*;
-  friend type get(MemoryPages);
-};
-struct TableElements {
-  using type = wi::RefVec wi::Table::*;
-  friend type get(TableElements);
-};
-struct TableType {
-  using type = wi::TableType wi::Table::*;
-  friend type get(TableType);
-};
+using ThreadFrames = Private<std::vector<wi::Frame> wi::Thread::*>;
+using ThreadValues = Private<std::vector<wi::Value> wi::Thread::*>;
+using ThreadPushValues = Private<void (wi::Thread::*)(const wi::ValueTypes&, const wi::Values&)>;
+using ThreadPopValues = Private<void (wi::Thread::*)(const wi::ValueTypes&, wi::Values*)>;
+using ThreadPushCall = Private<wi::RunResult (wi::Thread::*)(const wi::DefinedFunc&, wi::Trap::Ptr*)>;
+using MemoryType = Private<wi::MemoryType wi::Memory::*>;
+using MemoryData = Private<wi::Buffer wi::Memory::*>;
+using MemoryPages = Private<wi::u64 wi::Memory::*>;
+using TableType = Private<wi::TableType wi::Table::*>;
+using TableElements = Private<wi::RefVec wi::Table::*>;
 
 template struct Rob<ThreadFrames, &wi::Thread::frames_>;
 template struct Rob<ThreadValues, &wi::Thread::values_>;
