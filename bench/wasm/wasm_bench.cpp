@@ -90,6 +90,7 @@ void BM_ComponentSpawn(benchmark::State& state) {
   // asynchronous: wait until their actors are gone, so that destroying them (on the workers) is
   // not timed as part of the next spawns.
   const auto alive_before = host->actors().stats().actors_alive;
+  const auto reused_before = instance_recycling_stats().reused;
   std::vector<std::string> live;
   std::size_t n = 0;
   for (auto _ : state) {
@@ -110,6 +111,9 @@ void BM_ComponentSpawn(benchmark::State& state) {
       state.ResumeTiming();
     }
   }
+  // Share of the timed spawns that reused a recycled instance instead of building one.
+  state.counters["reused"] = static_cast<double>(instance_recycling_stats().reused - reused_before) /
+                             static_cast<double>(std::max<std::size_t>(n, 1));
 }
 BENCHMARK(BM_ComponentSpawn)->Arg(0)->Arg(1)->Arg(2)->Arg(3)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
