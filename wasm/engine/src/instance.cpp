@@ -310,12 +310,17 @@ bool InstanceImpl::reset() noexcept {
   } catch (...) {
     return false;
   }
+  // Shrunk first (the vector keeps its capacity; growing again zero-fills), then cleared.
   auto& bytes = detail::data(*memory_);
-  clear_memory(bytes);
   bytes.resize(snap.memory_pages * WABT_PAGE_SIZE);  // never grows: memory does not shrink
+  clear_memory(bytes);
   detail::pages(*memory_) = snap.memory_pages;
   detail::limits(*memory_).initial = snap.memory_pages;
   copy_active_segments(*module_->memory_plan());
+  // Nothing of the last caller is kept while parked: its host functions (whose closures may
+  // own things) and its user data.
+  imports_.clear();
+  user_data_ = nullptr;
   last_call_fuel_ = 0;
   return true;
 }

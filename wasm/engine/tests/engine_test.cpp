@@ -747,6 +747,18 @@ TEST_F(RecyclingTest, OffMeansEveryInstanceIsNew) {
   EXPECT_EQ(reused(), before);
 }
 
+TEST_F(RecyclingTest, ParkedInstanceKeepsNothingOfItsCaller) {
+  auto owned = std::make_shared<int>(0);  // what a host function's closure might own
+  {
+    HostFunctions owning;
+    owning.define("host", "started", {}, [owned](CallContext&, auto, auto) -> Result<void> { return {}; });
+    auto i = Instance::create(*module, owning, {});
+    ASSERT_TRUE(i);
+  }
+  EXPECT_GE(instance_recycling_stats().parked, 1u);
+  EXPECT_EQ(owned.use_count(), 1) << "the parked instance still holds the caller's host functions";
+}
+
 TEST_F(RecyclingTest, ReuseAppliesTheNewCallersLimitsAndImports) {
   create().reset();  // parked
   Limits tight;
