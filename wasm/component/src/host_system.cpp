@@ -79,6 +79,7 @@ HostCore::HostCore(HostOptions o) : options(std::move(o)), engine(options.aot) {
 
 void HostCore::sweep_idle() {
   if (stopped.load()) return;
+  engine.trim_recycled(options.idle_release);  // instances parked for reuse that nobody took
   for (auto& r : registry.snapshot()) {
     if (!r->ready.load(std::memory_order_acquire)) continue;
     const auto handled = r->handled.load(std::memory_order_relaxed);

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <iterator>
 #include <new>
 #include <stdexcept>
 
@@ -671,11 +672,28 @@ void InstanceShelf::put(std::unique_ptr<Instance>& instance, std::size_t memory_
   }
   std::lock_guard lock(mutex_);
   try {
-    parked_.push_back(Parked{std::move(instance), charge});
+    parked_.push_back(Parked{std::move(instance), charge, std::chrono::steady_clock::now()});
   } catch (...) {
     release_kept(charge);
     parked_count.fetch_sub(1, std::memory_order_relaxed);
   }
+}
+
+std::size_t InstanceShelf::trim(std::chrono::steady_clock::time_point cutoff) {
+  std::vector<Parked> old;  // destroyed outside the lock
+  std::size_t bytes = 0;
+  {
+    std::lock_guard lock(mutex_);
+    auto young = std::find_if(parked_.begin(), parked_.end(), [&](const Parked& p) { return p.since >= cutoff; });
+    std::move(parked_.begin(), young, std::back_inserter(old));
+    parked_.erase(parked_.begin(), young);
+  }
+  for (const auto& p : old) {
+    bytes += p.memory_bytes;
+    release_kept(p.memory_bytes);
+    parked_count.fetch_sub(1, std::memory_order_relaxed);
+  }
+  return bytes;
 }
 
 }  // namespace detail

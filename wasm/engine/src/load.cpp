@@ -296,6 +296,18 @@ Result<std::shared_ptr<const Module>> Engine::compile(const Module& module, AotS
   return std::shared_ptr<const Module>(it->second);
 }
 
+std::size_t Engine::trim_recycled(std::chrono::milliseconds unused_for) {
+  std::vector<std::shared_ptr<const detail::ModuleImpl>> modules;
+  {
+    detail::Lock lock(impl_->mutex);
+    for (const auto& [hash, m] : impl_->by_hash) modules.push_back(m);
+  }
+  const auto cutoff = std::chrono::steady_clock::now() - unused_for;
+  std::size_t bytes = 0;
+  for (const auto& m : modules) bytes += m->shelf().trim(cutoff) + m->memories().trim(cutoff);
+  return bytes;
+}
+
 std::size_t Engine::cached_modules() const {
   detail::Lock lock(impl_->mutex);
   return impl_->by_hash.size();

@@ -3,9 +3,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstring>
+#include <iterator>
 
 namespace airssys::wasm::detail {
 
@@ -106,7 +108,7 @@ std::vector<std::uint8_t> MemoryPool::take(std::size_t bytes) {
     std::lock_guard lock(mutex_);
     auto it = free_.find(bytes);
     if (it != free_.end() && !it->second.empty()) {
-      auto buffer = std::move(it->second.back());
+      auto buffer = std::move(it->second.back().buffer);
       it->second.pop_back();
       release_kept(bytes);
       return buffer;
@@ -121,10 +123,26 @@ void MemoryPool::give(std::vector<std::uint8_t>&& buffer) noexcept {
   clear_memory(buffer);
   std::lock_guard lock(mutex_);
   try {
-    free_[size].push_back(std::move(buffer));
+    free_[size].push_back(Kept{std::move(buffer), std::chrono::steady_clock::now()});
   } catch (...) {  // out of memory for the bookkeeping: the caller frees the buffer
     release_kept(size);
   }
+}
+
+std::size_t MemoryPool::trim(std::chrono::steady_clock::time_point cutoff) {
+  std::vector<Kept> old;  // freed outside the lock
+  std::size_t bytes = 0;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [size, kept] : free_) {
+      auto young = std::find_if(kept.begin(), kept.end(), [&](const Kept& k) { return k.since >= cutoff; });
+      bytes += size * static_cast<std::size_t>(young - kept.begin());
+      std::move(kept.begin(), young, std::back_inserter(old));
+      kept.erase(kept.begin(), young);
+    }
+  }
+  release_kept(bytes);
+  return bytes;
 }
 
 }  // namespace airssys::wasm::detail

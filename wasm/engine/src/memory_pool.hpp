@@ -11,6 +11,7 @@
 // restart of an instance that trapped.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -73,10 +74,16 @@ class MemoryPool {
   /// Clears `buffer` and keeps it for a later take(), or leaves it to the caller to free when
   /// the budget is spent.
   void give(std::vector<std::uint8_t>&& buffer) noexcept;
+  /// Frees the buffers kept since before `cutoff`; returns their bytes.
+  std::size_t trim(std::chrono::steady_clock::time_point cutoff);
 
  private:
+  struct Kept {
+    std::vector<std::uint8_t> buffer;
+    std::chrono::steady_clock::time_point since;
+  };
   std::mutex mutex_;
-  std::unordered_map<std::size_t, std::vector<std::vector<std::uint8_t>>> free_;
+  std::unordered_map<std::size_t, std::vector<Kept>> free_;  // newest last
 };
 
 }  // namespace airssys::wasm::detail

@@ -1,6 +1,7 @@
 // Private: the decoded module and the type conversions between airssys and wabt.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -29,14 +30,17 @@ class InstanceShelf {
   /// Parks `instance` (holding `memory_bytes` of linear memory) unless the budget is spent; on
   /// refusal `instance` is left to the caller.
   void put(std::unique_ptr<Instance>& instance, std::size_t memory_bytes);
+  /// Destroys the instances parked since before `cutoff`; returns their memories' bytes.
+  std::size_t trim(std::chrono::steady_clock::time_point cutoff);
 
  private:
   struct Parked {
     std::unique_ptr<Instance> instance;
     std::size_t memory_bytes;
+    std::chrono::steady_clock::time_point since;
   };
   std::mutex mutex_;
-  std::vector<Parked> parked_;
+  std::vector<Parked> parked_;  // newest last
 };
 
 /// A validated module: the public description plus wabt's decoded form, which every instance

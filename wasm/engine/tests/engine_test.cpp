@@ -759,6 +759,21 @@ TEST_F(RecyclingTest, ParkedInstanceKeepsNothingOfItsCaller) {
   EXPECT_EQ(owned.use_count(), 1) << "the parked instance still holds the caller's host functions";
 }
 
+TEST_F(RecyclingTest, TrimFreesWhatWaitedLongerThanAsked) {
+  create().reset();  // parked
+  const auto parked = instance_recycling_stats().parked;
+  ASSERT_GE(parked, 1u);
+  EXPECT_EQ(engine.trim_recycled(std::chrono::hours(1)), 0u);  // parked just now
+  EXPECT_EQ(instance_recycling_stats().parked, parked);
+  EXPECT_GE(engine.trim_recycled(0ms), 65536u);
+  EXPECT_EQ(instance_recycling_stats().parked, parked - 1);
+  const auto before = reused();
+  auto i = create();
+  ASSERT_TRUE(i);
+  EXPECT_EQ(reused(), before);  // nothing left to reuse
+  EXPECT_EQ(check(*i), 0u);
+}
+
 TEST_F(RecyclingTest, ReuseAppliesTheNewCallersLimitsAndImports) {
   create().reset();  // parked
   Limits tight;

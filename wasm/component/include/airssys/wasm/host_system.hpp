@@ -182,7 +182,8 @@ struct HostOptions {
   std::string audit_path;  ///< JSON-lines audit log; empty: none
   /// A component that handled nothing for between one and two of these periods gives the OS back
   /// the pages of its linear memory that hold only zeros (Instance::release_zero_pages), so idle
-  /// components hold about the memory they wrote. 0: never.
+  /// components hold about the memory they wrote. The same sweep frees instances parked for
+  /// reuse (Engine::trim_recycled) that waited longer than this. 0: never.
   std::chrono::milliseconds idle_release{1000};
   AuditOptions audit;
   /// Component events, called on the thread where they happen (keep it short; no blocking call

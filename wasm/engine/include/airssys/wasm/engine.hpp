@@ -13,6 +13,7 @@
 // thread at a time (its actor).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -149,6 +150,10 @@ class Engine {
   /// directory), unknown_import (a non-function import: the host provides functions only).
   Result<std::shared_ptr<const Module>> compile(const Module& module, AotStats* stats = nullptr);
   std::size_t cached_modules() const;
+  /// Frees what the cached modules keep for reuse (instance recycling: parked instances and the
+  /// cleared memories kept for new ones) that has waited longer than `unused_for`; 0: all of it.
+  /// Returns the bytes of linear memory freed. HostSystem calls it on its idle sweep.
+  std::size_t trim_recycled(std::chrono::milliseconds unused_for);
 
  private:
   struct Impl;
