@@ -599,6 +599,12 @@ std::atomic<std::size_t> parked_count{0};
 std::atomic<std::uint64_t> reused_count{0};
 constexpr std::size_t kMaxParked = 1024;  // process-wide, besides the memory budget
 
+/// Gives back what parking an instance with this memory charge took from the budgets.
+void unpark(std::size_t charge) noexcept {
+  release_kept(charge);
+  parked_count.fetch_sub(1, std::memory_order_relaxed);
+}
+
 /// What Instance::create hands out for a module whose instances can be recycled: forwards to
 /// the InstanceImpl and, when dropped after a clean finish, resets it and parks it on the
 /// module's shelf instead of destroying it.
@@ -644,10 +650,7 @@ Result<std::unique_ptr<Instance>> reuse_parked(const ModuleImpl& module, const H
 }  // namespace
 
 InstanceShelf::~InstanceShelf() {
-  for (auto& p : parked_) {
-    release_kept(p.memory_bytes);
-    parked_count.fetch_sub(1, std::memory_order_relaxed);
-  }
+  for (auto& p : parked_) unpark(p.memory_bytes);
 }
 
 std::unique_ptr<Instance> InstanceShelf::take() {
@@ -655,27 +658,21 @@ std::unique_ptr<Instance> InstanceShelf::take() {
   if (parked_.empty()) return nullptr;
   Parked p = std::move(parked_.back());
   parked_.pop_back();
-  release_kept(p.memory_bytes);
-  parked_count.fetch_sub(1, std::memory_order_relaxed);
+  unpark(p.memory_bytes);
   return std::move(p.instance);
 }
 
 void InstanceShelf::put(std::unique_ptr<Instance>& instance, std::size_t memory_bytes) {
   const std::size_t charge = std::max<std::size_t>(memory_bytes, WABT_PAGE_SIZE);  // 0-page memories too
-  if (parked_count.fetch_add(1, std::memory_order_relaxed) >= kMaxParked) {
-    parked_count.fetch_sub(1, std::memory_order_relaxed);
-    return;
-  }
-  if (!reserve_kept(charge)) {
-    parked_count.fetch_sub(1, std::memory_order_relaxed);
+  if (parked_count.fetch_add(1, std::memory_order_relaxed) >= kMaxParked || !reserve_kept(charge)) {
+    parked_count.fetch_sub(1, std::memory_order_relaxed);  // the count was taken, the memory not
     return;
   }
   std::lock_guard lock(mutex_);
   try {
     parked_.push_back(Parked{std::move(instance), charge, std::chrono::steady_clock::now()});
   } catch (...) {
-    release_kept(charge);
-    parked_count.fetch_sub(1, std::memory_order_relaxed);
+    unpark(charge);
   }
 }
 
@@ -690,8 +687,7 @@ std::size_t InstanceShelf::trim(std::chrono::steady_clock::time_point cutoff) {
   }
   for (const auto& p : old) {
     bytes += p.memory_bytes;
-    release_kept(p.memory_bytes);
-    parked_count.fetch_sub(1, std::memory_order_relaxed);
+    unpark(p.memory_bytes);
   }
   return bytes;
 }
