@@ -15,6 +15,7 @@ namespace airssys::wasm::detail {
 /// not resident (released while the component idled, or swapped out) are dropped with
 /// MADV_DONTNEED, which also makes them read as zeros.
 void clear_memory(std::span<std::uint8_t> buf) noexcept {
+  if (buf.empty()) return;  // a 0-page memory: no buffer at all (memset(nullptr, ...) is UB)
   const auto pages = whole_pages(buf);
   if (pages.first == pages.end) {
     std::memset(buf.data(), 0, buf.size());
