@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include <airssys/rt/detail/spin_lock.hpp>
+
 namespace airssys::wasm {
 
 namespace {
@@ -21,7 +23,9 @@ struct CorrelationTracker::Slot {
 };
 
 struct CorrelationTracker::Shard {
-  std::mutex mutex;
+  // A spin lock, not a std::mutex: held for tens of nanoseconds, and its unlock is a plain store
+  // where a mutex's is another atomic read-modify-write (two per request: add and take).
+  rt::detail::SpinLock mutex;
   std::vector<Slot> slots;  // guarded by mutex (indices are stable; addresses are not)
   std::uint32_t free_head = kNil;
   std::array<std::uint32_t, kWheel> wheel;
