@@ -113,7 +113,7 @@ class InstanceImpl final : public Instance {
   Result<void> check_initial_sizes() const;
   void apply_size_limits(wi::ModuleDesc& desc) const;
   Result<void> set_up_memory(const MemoryPlan& plan);
-  void copy_active_segments(const MemoryPlan& plan) noexcept;
+  void copy_active_segments(const MemoryPlan& plan, wi::Buffer& bytes) const noexcept;
   void take_snapshot();
   Result<void> run_start();
   void make_thread();
@@ -249,31 +249,32 @@ InstanceImpl::~InstanceImpl() {
   detail::pages(*pooled_memory_) = bytes.size() / WABT_PAGE_SIZE;  // 0 if the pool kept it
 }
 
-/// Memory 0 gets a pooled buffer and the active data segments, in order, as wabt's own
-/// instantiation would have done (with the same error); wabt created it with 0 pages and
-/// left the segments passive (see instantiate).
+/// Memory 0 gets a pooled buffer and the active data segments, as wabt's own instantiation
+/// would have done (with the same error); wabt created it with 0 pages and left the segments
+/// passive (see instantiate).
 Result<void> InstanceImpl::set_up_memory(const MemoryPlan& plan) {
   auto* mem = store_.UnsafeGet<wi::Memory>(instance_->memories().front()).get();
-  detail::data(*mem) = module_->memories().take(plan.initial_pages * WABT_PAGE_SIZE);
+  auto& bytes = detail::data(*mem);
+  bytes = module_->memories().take(plan.initial_pages * WABT_PAGE_SIZE);
   detail::pages(*mem) = plan.initial_pages;
   detail::limits(*mem).initial = plan.initial_pages;
   pooled_memory_ = mem;
   auto& segments = instance_->datas();
   for (const auto& active : plan.active) {
-    auto& segment = segments[active.index];
-    if (wabt::Failed(mem->Init(active.offset, segment, 0, segment.size()))) {
-      return fail(Errc::instantiate_failed,
-                  label_ + ": out of bounds memory access: data segment is out of bounds: [" + std::to_string(active.offset) +
-                      ", " + std::to_string(active.offset + segment.size()) + ") >= max value " +
-                      std::to_string(mem->ByteSize()));
+    const std::uint64_t end = std::uint64_t{active.offset} + segments[active.index].size();
+    if (end > bytes.size()) {
+      return fail(Errc::instantiate_failed, label_ + ": out of bounds memory access: data segment is out of bounds: [" +
+                                                std::to_string(active.offset) + ", " + std::to_string(end) +
+                                                ") >= max value " + std::to_string(bytes.size()));
     }
-    segment.Drop();
   }
+  copy_active_segments(plan, bytes);
+  for (const auto& active : plan.active) segments[active.index].Drop();
   return {};
 }
 
-void InstanceImpl::copy_active_segments(const MemoryPlan& plan) noexcept {
-  auto& bytes = detail::data(*memory_);
+/// Bounds are checked once, by set_up_memory: a reset copies into a memory of the same size.
+void InstanceImpl::copy_active_segments(const MemoryPlan& plan, wi::Buffer& bytes) const noexcept {
   for (const auto& active : plan.active) {
     const auto& data = instance_->datas()[active.index].desc().data;
     std::copy(data.begin(), data.end(), bytes.begin() + active.offset);
@@ -317,7 +318,7 @@ bool InstanceImpl::reset() noexcept {
   clear_memory(bytes);
   detail::pages(*memory_) = snap.memory_pages;
   detail::limits(*memory_).initial = snap.memory_pages;
-  copy_active_segments(*module_->memory_plan());
+  copy_active_segments(*module_->memory_plan(), bytes);
   // Nothing of the last caller is kept while parked: its host functions (whose closures may
   // own things) and its user data.
   imports_.clear();

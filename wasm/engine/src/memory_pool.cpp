@@ -1,6 +1,5 @@
 #include "memory_pool.hpp"
 
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,23 +31,15 @@ void clear_memory(std::span<std::uint8_t> buf) noexcept {
     std::memset(reinterpret_cast<void*>(pages.first), 0, pages.end - pages.first);
     return;
   }
-  std::size_t run = n;  // first page of the current run of non-resident pages; n: none
-  auto drop = [&](std::size_t until) {
-    if (run == n) return;
-    auto* at = reinterpret_cast<void*>(pages.first + run * page);
-    const std::size_t len = (until - run) * page;
-    if (::madvise(at, len, MADV_DONTNEED) != 0) std::memset(at, 0, len);
-    run = n;
-  };
-  for (std::size_t i = 0; i < n; ++i) {
-    if (resident[i] & 1) {
-      drop(i);
-      std::memset(reinterpret_cast<void*>(pages.first + i * page), 0, page);
-    } else if (run == n) {
-      run = i;
-    }
-  }
-  drop(n);
+  auto zero = [](std::uintptr_t at, std::size_t len) { std::memset(reinterpret_cast<void*>(at), 0, len); };
+  drop_page_runs(
+      pages,
+      [&](std::uintptr_t p) {
+        if (!(resident[(p - pages.first) / page] & 1)) return true;
+        zero(p, page);
+        return false;
+      },
+      zero);
 }
 
 std::size_t page_size() noexcept {

@@ -11,6 +11,8 @@
 // restart of an instance that trapped.
 #pragma once
 
+#include <sys/mman.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -48,6 +50,32 @@ struct PageRange {
 };
 PageRange whole_pages(std::span<const std::uint8_t> bytes) noexcept;
 std::size_t page_size() noexcept;
+
+/// Gives the runs of pages in `pages` for which `drop(page address)` is true (asked once per
+/// page, in order) to madvise(MADV_DONTNEED), so they read as zeros and hold no memory until
+/// touched. `refused(address, length)` gets each run madvise refused. Returns the bytes dropped.
+template <class Drop, class Refused>
+std::size_t drop_page_runs(PageRange pages, Drop drop, Refused refused) {
+  const std::size_t page = page_size();
+  std::size_t dropped = 0;
+  std::uintptr_t run = 0;  // start of the current run, 0: none
+  auto flush = [&](std::uintptr_t until) {
+    if (!run) return;
+    if (::madvise(reinterpret_cast<void*>(run), until - run, MADV_DONTNEED) == 0)
+      dropped += until - run;
+    else
+      refused(run, until - run);
+    run = 0;
+  };
+  for (std::uintptr_t p = pages.first; p < pages.end; p += page) {
+    if (!drop(p))
+      flush(p);
+    else if (!run)
+      run = p;
+  }
+  flush(pages.end);
+  return dropped;
+}
 /// Zeroes `bytes`: resident pages in place, the others by dropping them (MADV_DONTNEED), so
 /// pages an idle instance gave back are not faulted in only to be cleared.
 void clear_memory(std::span<std::uint8_t> bytes) noexcept;

@@ -1,5 +1,3 @@
-#include <sys/mman.h>
-
 #include <airssys/wasm/engine.hpp>
 #include <cstring>
 
@@ -19,24 +17,10 @@ bool all_zero(const std::uint8_t* p, std::size_t n) noexcept {
 }  // namespace
 
 std::size_t Instance::release_zero_pages() noexcept {
-  const std::size_t kPage = detail::page_size();
-  const auto pages = detail::whole_pages(memory());
-  std::size_t released = 0;
-  std::uintptr_t run = 0;  // start of the current run of zero pages, 0: none
-  auto flush = [&](std::uintptr_t until) {
-    if (run && until > run && ::madvise(reinterpret_cast<void*>(run), until - run, MADV_DONTNEED) == 0)
-      released += until - run;
-    run = 0;
-  };
-  for (std::uintptr_t p = pages.first; p < pages.end; p += kPage) {
-    if (all_zero(reinterpret_cast<const std::uint8_t*>(p), kPage)) {
-      if (!run) run = p;
-    } else {
-      flush(p);
-    }
-  }
-  flush(pages.end);
-  return released;
+  return detail::drop_page_runs(
+      detail::whole_pages(memory()),
+      [](std::uintptr_t p) { return all_zero(reinterpret_cast<const std::uint8_t*>(p), detail::page_size()); },
+      [](std::uintptr_t, std::size_t) {});  // refused: the pages stay, zeros either way
 }
 
 }  // namespace airssys::wasm
