@@ -25,12 +25,12 @@ struct CorrelationTracker::Slot {
 struct CorrelationTracker::Shard {
   // A spin lock, not a std::mutex: held for tens of nanoseconds, and its unlock is a plain store
   // where a mutex's is another atomic read-modify-write (two per request: add and take).
-  rt::detail::SpinLock mutex;
-  std::vector<Slot> slots;  // guarded by mutex (indices are stable; addresses are not)
+  rt::detail::SpinLock lock;
+  std::vector<Slot> slots;  // guarded by lock (indices are stable; addresses are not)
   std::uint32_t free_head = kNil;
   std::array<std::uint32_t, kWheel> wheel;
   std::uint64_t done_until = 0;  // every tick <= this has been processed
-  // Counters written under `mutex` (no shared atomic read-modify-write on the hot path), read
+  // Counters written under `lock` (no shared atomic read-modify-write on the hot path), read
   // without it by stats()/pending().
   std::atomic<std::uint64_t> registered{0}, answered{0}, cancelled{0}, timed_out{0}, live{0};
   void bump(std::atomic<std::uint64_t>& c, std::int64_t by = 1) {
@@ -96,7 +96,7 @@ std::uint64_t CorrelationTracker::add(std::shared_ptr<ResponseSink> sink, std::s
       (now_us + static_cast<std::uint64_t>(std::max<long long>(timeout.count(), 1)) * 1000 + 999) / 1000;
   std::uint32_t i, gen;
   {
-    std::lock_guard lock(sh.mutex);
+    std::lock_guard held(sh.lock);
     if (sh.free_head != kNil) {
       i = sh.free_head;
       sh.free_head = sh.slots[i].next;
@@ -123,7 +123,7 @@ bool CorrelationTracker::take(std::uint64_t id, const ResponseSink* owner, std::
   const auto si = static_cast<std::uint32_t>(id >> kSlotBits) & (kShards - 1);
   const auto i = static_cast<std::uint32_t>(id) & kSlotMask;
   auto& sh = *shards_[si];
-  std::lock_guard lock(sh.mutex);
+  std::lock_guard held(sh.lock);
   if (i >= sh.slots.size()) return false;
   auto& s = sh.slots[i];
   if (!s.sink || s.gen != gen) return false;
@@ -176,7 +176,7 @@ std::size_t CorrelationTracker::tick() {
   std::vector<Due> due;
   for (std::uint32_t si = 0; si < kShards; ++si) {
     auto& sh = *shards_[si];
-    std::lock_guard lock(sh.mutex);
+    std::lock_guard held(sh.lock);
     if (now <= sh.done_until) continue;
     // Walk the buckets of the ticks elapsed since the last pass (at most one full lap).
     const std::uint64_t from = (now - sh.done_until > kWheel) ? now - kWheel + 1 : sh.done_until + 1;
@@ -213,7 +213,7 @@ std::size_t CorrelationTracker::fail_all(const abi::RequestError& error) {
     std::vector<std::uint64_t> ids;
     {
       auto& sh = *shards_[si];
-      std::lock_guard lock(sh.mutex);
+      std::lock_guard held(sh.lock);
       for (std::uint32_t i = 0; i < sh.slots.size(); ++i)
         if (sh.slots[i].sink) ids.push_back((std::uint64_t{sh.slots[i].gen} << 32) | (std::uint64_t{si} << kSlotBits) | i);
     }
